@@ -1,0 +1,1 @@
+"""pytest glue for zkdrill (placeholder until the harness plugin lands)."""
