@@ -95,6 +95,7 @@ class Registry:
         meta = dict(obj.get("metadata") or {})
         obj["metadata"] = meta
         self._check_kind(res, obj)
+        self._typed(res, obj)  # stored bytes are served as they are, so they carry the kind
         namespace = self._ns(res, namespace)
         if res.namespaced:
             body_ns = meta.get("namespace")
@@ -238,7 +239,7 @@ class Registry:
             if not isinstance(body, dict):
                 raise E.bad_request("the patch body must be a JSON object")
             if content_type == MERGE_PATCH:
-                return patches.merge_patch(old, body)
+                return patches.json_merge_patch(old, body)
             if content_type == STRATEGIC_PATCH:
                 return patches.strategic_merge(old, body, res.kind)
             if content_type == APPLY_PATCH:
