@@ -294,7 +294,9 @@ def gone(msg: str) -> ApiError:
 
 def internal(msg: str) -> ApiError:
     """500 InternalError: ``Internal error occurred: <msg>``."""
-    return ApiError(500, "InternalError", f"Internal error occurred: {msg}", causes=[{"message": msg}])
+    return ApiError(
+        500, "InternalError", f"Internal error occurred: {msg}", causes=[{"message": msg}]
+    )
 
 
 def unknown(msg: str, code: int = 500) -> ApiError:
@@ -318,7 +320,12 @@ def not_acceptable(msg: str) -> ApiError:
 def success_status(code: int | None = 200, details: dict | None = None) -> dict:
     """A ``Status`` with ``status: Success`` (DELETE of most kinds, eviction's 201);
     ``code=None`` leaves the code out."""
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+    }
     if details:
         body["details"] = dict(details)
     if code is not None:
