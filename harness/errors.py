@@ -70,9 +70,7 @@ class CommandNotAllowed(ZooKeeperError):
 
     def __init__(self, address: str, word: str) -> None:
         self.word = word
-        super().__init__(
-            address, f"{word!r} is not in the server's 4lw.commands.whitelist"
-        )
+        super().__init__(address, f"{word!r} is not in the server's 4lw.commands.whitelist")
 
 
 class ZkSessionError(ZooKeeperError):
@@ -91,8 +89,7 @@ class WaitTimeout(HarnessError):
         self.timeout = timeout
         self.last_state = last_state
         super().__init__(
-            f"timed out after {timeout:.1f}s waiting for {description}; "
-            f"last observed: {last_state}"
+            f"timed out after {timeout:.1f}s waiting for {description}; last observed: {last_state}"
         )
 
 

@@ -56,7 +56,8 @@ class RolloutState:
     @property
     def observed(self) -> bool:
         """The controller has seen the current spec, so ``status`` describes it."""
-        return bool(self.observed_generation) and self.observed_generation >= self.generation
+        observed = self.observed_generation or 0
+        return observed > 0 and observed >= self.generation
 
 
 def is_observed(statefulset: Any) -> bool:
