@@ -270,10 +270,12 @@ class Registry:
             strategy.prepare_status_update(new, old)
         elif res.has_status and subresource is None:
             strategy.keep_status(new, old)
-        if subresource is None and res.has_generation and strategy.spec_of(new) != strategy.spec_of(old):
-            meta["generation"] = int(old_meta.get("generation", 1)) + 1
         strategy.prepare_for_update(new, old, subresource, self)
         strategy.default(new)
+        # Compared after defaulting, as the apiserver decodes (and defaults) before comparing:
+        # a patch that only drops defaulted fields is not a spec change.
+        if subresource is None and res.has_generation and strategy.spec_of(new) != strategy.spec_of(old):
+            meta["generation"] = int(old_meta.get("generation", 1)) + 1
         causes = validation.validate_meta(res, new) + (
             strategy.validate_status(new) if subresource == "status" else
             strategy.validate(new) + strategy.validate_update(new, old)
@@ -281,6 +283,7 @@ class Registry:
         if causes:
             raise E.invalid(res, name, causes)
         if old_meta.get("deletionTimestamp") and not meta.get("finalizers") and \
+                not strategy.extra_finalizers(new) and \
                 not old_meta.get("deletionGracePeriodSeconds"):
             # The last finalizer went away: the object is gone now.
             if dry_run:
