@@ -39,6 +39,8 @@ class ClusterConfig:
     cluster_domain: str = "cluster.local"
     run_kubelets: bool = True
     time_scale: float = 1.0
+    #: changes kept for watch resume; older resourceVersions get 410 Expired
+    watch_history: int = 20000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -70,7 +72,7 @@ ComponentFactory = Callable[["Cluster"], list[Component]]
 class Cluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        self.store = Store()
+        self.store = Store(history=config.watch_history)
         self.registry = Registry(self.store, service_network=config.service_network)
         self.components: list[Component] = []
         self._tasks: list[asyncio.Task[None]] = []

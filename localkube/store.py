@@ -51,7 +51,7 @@ class WatchEvent:
     raw: bytes | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: the store keeps watchers in a set
 class Watcher:
     """One watch stream's view of the changes: filtered, translated, queued."""
 
