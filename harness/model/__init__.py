@@ -11,4 +11,6 @@ layers, the predicates and the reports.
 - ``quorum``: quorum size and whether a set of server modes is a healthy ensemble
 - ``zoocfg``: parsing zoo.cfg (and the ``conf`` word's reply)
 - ``progress``: the ``Progress`` a wait condition returns
+- ``drain``: kubectl drain's pod filters and the record of a drain (evicted, refused, why)
+- ``disruption``: probe budgets, restart traces, rolling-update order, anti-affinity checks
 """

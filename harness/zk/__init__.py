@@ -9,4 +9,5 @@ direct address when running in-cluster; this package does not care which.
 - ``client``: kazoo session to exactly one server, always stopped and closed
 - ``sentinels``: write known znodes once, verify them on every server after ``sync``
 - ``profile``: image specifics (paths, process name, start flags) by profile name
+- ``writer``: a client writing throughout a disruption (accepted writes, gaps, none lost)
 """

@@ -1,0 +1,131 @@
+"""Benchmark the disruption drills: wall time against the floor their waits impose, and how
+long ZooKeeper could not accept writes during each disruption.
+
+For each drill (process, liveness, readiness, update, drain) it runs ``pytest -m <drill>``
+in a child process against one localkube (or ``--kubeconfig``/``--context``, with the
+destructive opt-in you pass yourself), while this process writes a sequential znode every
+0.2 s through port-forward relays to every server (``harness.zk.writer``). It reports:
+
+- wall: the child pytest, end to end; drill: the drill itself (from its JSON report);
+- floor: what the manifest's probe settings and the drill's fixed windows make unavoidable
+  (readiness initialDelaySeconds per restarted or rescheduled server, the liveness probe's
+  periodSeconds x (failureThreshold - 1), the PDB refusal window, kubectl's 5 s retry);
+- longest write gap, and the total time in gaps longer than ``--gap`` seconds.
+
+Run from the repository root, as root: ``python bench/bench_disruptions.py [--drills a,b]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from harness.kube.client import Cluster, connect  # noqa: E402
+from harness.localkube_process import LocalkubeProcess  # noqa: E402
+from harness.model.disruption import ProbeTimes, container_spec  # noqa: E402
+from harness.settings import Timeouts  # noqa: E402
+from harness.zk.endpoint import Endpoint  # noqa: E402
+from harness.zk.writer import BackgroundWriter  # noqa: E402
+
+DRILLS = ("process", "liveness", "readiness", "update", "drain")
+RETRY = 5.0  # kubectl drain's pace between refused evictions
+
+
+def floors(pod: dict, container: str, replicas: int, window: float) -> dict[str, float]:
+    """Seconds each drill cannot beat, from the live pod's probes."""
+    spec = container_spec(pod["spec"], container)
+    ready = ProbeTimes.of(spec.get("readinessProbe")) or ProbeTimes(0, 10, 1, 3, 1)
+    live = ProbeTimes.of(spec.get("livenessProbe")) or ProbeTimes(0, 10, 1, 3, 1)
+    back = ready.initial_delay  # a restarted or new container is not Ready sooner
+    return {
+        "process": back,
+        "liveness": live.earliest_action + back,
+        "readiness": live.earliest_action + back,
+        "update": 2 * replicas * back,
+        "drain": 3 * back + (2 * RETRY + 1) + window,
+    }
+
+
+def run_drill(drill: str, base_args: list[str], report_dir: Path) -> tuple[float, float, str]:
+    """Run one drill; (wall seconds, drill seconds, outcome)."""
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", drill, *base_args,
+                           f"--report-dir={report_dir / drill}"], cwd=REPO,
+                          capture_output=True, text=True)
+    wall = time.monotonic() - started
+    reports = sorted((report_dir / drill).glob("*.json"))
+    drills = json.loads(reports[-1].read_text())["drills"] if reports else []
+    seconds = sum(d.get("duration", 0.0) for d in drills)
+    outcome = ",".join(d.get("outcome", "?") for d in drills) or f"exit {done.returncode}"
+    if done.returncode != 0:
+        print(done.stdout[-2000:], file=sys.stderr)
+    return wall, seconds, outcome
+
+
+def writer_over(cluster: Cluster, pods: list[str], run_id: str) -> tuple[BackgroundWriter, list]:
+    relays = [cluster.relay(pod, 2181) for pod in pods]
+    endpoints = [Endpoint("127.0.0.1", relay.port) for relay in relays]
+    return BackgroundWriter(endpoints, run_id).start(), relays
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drills", default=",".join(DRILLS))
+    parser.add_argument("--kubeconfig", type=Path, help="a running cluster (else a localkube)")
+    parser.add_argument("--namespace", default="bench")
+    parser.add_argument("--gap", type=float, default=1.0, help="seconds that count as outage")
+    parser.add_argument("extra", nargs="*", help="more pytest arguments (e.g. the opt-in)")
+    args = parser.parse_args()
+    logging.getLogger("harness.zk.writer").setLevel(logging.ERROR)  # reconnects are expected
+    work = Path(tempfile.mkdtemp(prefix="zkdrill-bench-"))
+    lk = None if args.kubeconfig else LocalkubeProcess(nodes=4).start()
+    kubeconfig = args.kubeconfig or lk.kubeconfig  # type: ignore[union-attr]
+    try:
+        admin = connect(kubeconfig, None, "default")
+        admin.create_namespace(args.namespace)
+        admin.close()
+        cluster = connect(kubeconfig, None, args.namespace)
+        base = ["-p", "harness.repair_plugin", "--cluster=kube", f"--kubeconfig={kubeconfig}",
+                f"--namespace={args.namespace}", "--keep", *args.extra]
+        if lk is not None:
+            base += ["--allow-destructive", f"--confirm-context={cluster.context}"]
+        print("deploying the ensemble (pytest -m sanity --keep) ...", flush=True)
+        run_drill("sanity", base, work)
+        pod = cluster.pod("zk-0")
+        assert pod is not None, "the ensemble did not deploy"
+        floor = floors(pod, "kubernetes-zookeeper", 3, Timeouts().eviction_refused_window)
+        rows = []
+        for drill in args.drills.split(","):
+            writer, relays = writer_over(cluster, ["zk-0", "zk-1", "zk-2"], f"bench-{drill}")
+            try:
+                wall, seconds, outcome = run_drill(drill, base, work)
+            finally:
+                report = writer.stop()
+                for relay in relays:
+                    relay.close()
+            rows.append((drill, outcome, wall, seconds, floor[drill], report.longest_gap(),
+                         report.time_in_gaps(args.gap), len(report.acked), len(report.failed)))
+        head = ("drill", "outcome", "wall s", "drill s", "floor s", "x floor", "max gap s",
+                f"gaps>{args.gap:g}s", "writes ok/failed")
+        print("  ".join(f"{h:>10}" for h in head))
+        for d, o, w, s, f, g, u, ok, bad in rows:
+            ratio = s / f if f else float("nan")
+            print(f"{d:>10}  {o:>10}  {w:>10.1f}  {s:>10.1f}  {f:>10.1f}  {ratio:>10.2f}  "
+                  f"{g:>10.2f}  {u:>10.2f}  {ok:>7}/{bad}")
+        return 0
+    finally:
+        if lk is not None:
+            lk.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,155 @@
+"""The ZooKeeper servers of the ensemble, as a drill reaches them from this machine.
+
+``Servers`` gives each pod a port-forward relay (kube layer) to its client port, so kazoo
+and the four-letter words work from a laptop or CI runner; relays follow pods by name
+across restarts. ``ZooKeeper`` is the drill-facing view (the ``zk`` fixture): every read,
+write and check it makes is recorded in the current step, and reads go through each
+server's own session after ``sync``, so "zk-2 has /hello" means zk-2 said so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
+
+from harness.errors import DrillFailure, ZkSessionError
+from harness.model.fourletter import ServerStats
+from harness.model.quorum import EnsembleHealth, assess_ensemble
+from harness.steps import DrillRecorder
+from harness.zk import fourletter
+from harness.zk.client import session, synced_get
+from harness.zk.endpoint import Endpoint
+from harness.zk.sentinels import Sentinel, SentinelReport, verify_sentinels, write_sentinels
+
+
+class RelayFactory(Protocol):
+    def relay(self, pod: str, port: int) -> Any: ...
+
+
+class Servers:
+    """One relay per pod, opened on first use and kept for the session."""
+
+    def __init__(self, cluster: RelayFactory, pods: Sequence[str], port: int, timeout: float):
+        self.cluster = cluster
+        self.pods = tuple(pods)
+        self.port = port
+        self.timeout = timeout
+        self._relays: dict[str, Any] = {}
+
+    def endpoint(self, pod: str) -> Endpoint:
+        if pod not in self._relays:
+            self._relays[pod] = self.cluster.relay(pod, self.port)
+        return Endpoint("127.0.0.1", int(self._relays[pod].port))
+
+    def endpoints(self) -> dict[str, Endpoint]:
+        return {pod: self.endpoint(pod) for pod in self.pods}
+
+    def modes(self) -> dict[str, str]:
+        """``srvr`` mode of every server (or not-serving / unreachable), asked at once."""
+        return fourletter.ensemble_modes(self.endpoints(), timeout=self.timeout)
+
+    def health(self) -> EnsembleHealth:
+        return assess_ensemble(self.modes(), len(self.pods))
+
+    def srvr(self, pod: str) -> ServerStats:
+        return fourletter.srvr(self.endpoint(pod), timeout=self.timeout)
+
+    @contextmanager
+    def session(self, pod: str) -> Iterator[KazooClient]:
+        with session(self.endpoint(pod), timeout=self.timeout) as client:
+            yield client
+
+    def close(self) -> None:
+        for relay in self._relays.values():
+            relay.close()
+        self._relays.clear()
+
+
+class ZooKeeper:
+    """What a drill asks ZooKeeper, each answer recorded in the current step."""
+
+    def __init__(
+        self,
+        servers: Servers,
+        recorder: DrillRecorder,
+        sentinels: Sequence[Sentinel],
+        exec_in: Callable[[str, Sequence[str]], Any],
+        zkcli: str,
+    ) -> None:
+        self.servers = servers
+        self.recorder = recorder
+        self.sentinels = tuple(sentinels)
+        self._exec = exec_in
+        self._zkcli = zkcli
+
+    @property
+    def pods(self) -> tuple[str, ...]:
+        return self.servers.pods
+
+    def write(self, pod: str, path: str, value: str | bytes) -> None:
+        """Create ``path`` (and parents) with ``value`` through ``pod``, or overwrite it."""
+        data = value.encode() if isinstance(value, str) else value
+        try:
+            with self.servers.session(pod) as client:
+                try:
+                    client.create(path, data, makepath=True)
+                except NodeExistsError:
+                    client.set(path, data)
+        except (KazooException, ZkSessionError) as exc:
+            self.recorder.note(f"write {path} through {pod}", False, str(exc))
+            raise DrillFailure(f"could not write {path} through {pod}: {exc}") from exc
+        self.recorder.note(f"write {path} through {pod}", True, repr(data))
+
+    def read(self, pod: str, path: str) -> bytes | None:
+        """``path``'s data as ``pod`` serves it after ``sync``; None when it does not exist."""
+        try:
+            with self.servers.session(pod) as client:
+                data: bytes | None = synced_get(client, path)
+        except NoNodeError:
+            data = None
+        except (KazooException, ZkSessionError) as exc:
+            self.recorder.note(f"read {path} on {pod}", False, str(exc))
+            raise DrillFailure(f"could not read {path} on {pod}: {exc}") from exc
+        self.recorder.note(f"read {path} on {pod}", data is not None, repr(data))
+        return data
+
+    def expect(self, pod: str, path: str, value: str | bytes, *, why: str = "") -> None:
+        """Assert ``pod`` serves ``value`` at ``path`` (after sync); the failure says why."""
+        wanted = value.encode() if isinstance(value, str) else value
+        got = self.read(pod, path)
+        if got != wanted:
+            seen = "no such znode" if got is None else f"{got!r}"
+            raise DrillFailure(f"{pod} serves {path} = {seen}, expected {wanted!r}{why}")
+
+    def health(self) -> EnsembleHealth:
+        health = self.servers.health()
+        self.recorder.note("one leader (srvr on every server)", health.healthy, health.detail)
+        return health
+
+    def leader(self) -> str:
+        health = self.health()
+        if not health.healthy or health.leader is None:
+            raise DrillFailure(f"the ensemble has no single leader: {health.detail}")
+        return health.leader
+
+    def write_sentinels(self, pod: str) -> None:
+        write_sentinels(self.servers.endpoint(pod), self.sentinels, timeout=self.servers.timeout)
+        self.recorder.note(f"write {len(self.sentinels)} sentinels through {pod}", True)
+
+    def check_sentinels(self, *, allow_unreachable: Collection[str] = ()) -> SentinelReport:
+        """Every sentinel on every server (each after ``sync``); ``DrillFailure`` if not."""
+        report = verify_sentinels(
+            self.servers.endpoints(), self.sentinels, timeout=self.servers.timeout
+        )
+        for check in report.checks:
+            self.recorder.note(f"sentinels on {check.server}", check.ok, check.describe())
+        report.assert_intact(allow_unreachable=allow_unreachable)
+        return report
+
+    def zkcli(self, pod: str, *args: str) -> Any:
+        """``kubectl exec POD -- zkCli.sh ARGS`` (the tutorial's own client, as a cross-check)."""
+        return self._exec(pod, [self._zkcli, *args])

@@ -1,0 +1,108 @@
+"""Creating a ZooKeeper ensemble, facilitating leader election, achieving consensus.
+
+Tutorial sections: "Creating a ZooKeeper ensemble", "Facilitating leader election",
+"Achieving consensus". What this drill checks:
+
+- the StatefulSet controller created zk-0, zk-1, zk-2 in ordinal order, each Running and
+  Ready before the next was created (read from the watched pod timeline of the deployment);
+- ``hostname`` in each pod prints its pod name, zk-0 .. zk-2;
+- ``myid`` holds the ordinal plus one, 1 .. 3;
+- ``hostname -f`` prints zk-N.zk-hs.<namespace>.svc.cluster.local;
+- zoo.cfg lists exactly server.1 .. server.3, each with those FQDNs and ports 2888:3888;
+- exactly one server is the leader, the others follow (``srvr`` on each).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.ensemble import Ensemble
+from harness.model.ordinals import expected_server_lines
+from harness.model.zoocfg import parse_zoo_cfg
+from harness.servers import ZooKeeper
+from harness.steps import DrillRecorder
+from harness.timeline import creation_order
+
+pytestmark = pytest.mark.ensemble
+
+
+def test_pods_created_in_ordinal_order(ensemble: Ensemble, step: DrillRecorder) -> None:
+    with step("kubectl get pods -w -l app=zk, as recorded while the ensemble was created"):
+        if ensemble.creation is None:
+            pytest.skip(
+                "the ensemble's pods existed before this session (--use-existing or a kept "
+                "ensemble), so their creation was not watched"
+            )
+        order = creation_order(ensemble.creation, ensemble.names)
+        for line in order.evidence:
+            step.note("creation", order.observed, line)
+        assert order.observed, "the creation of some pods was not observed: " + "; ".join(
+            order.evidence
+        )
+        assert not order.problems, "pods were not created in ordinal order: " + "; ".join(
+            order.problems
+        )
+
+
+def test_hostnames_are_the_pod_names(ensemble: Ensemble, step: DrillRecorder) -> None:
+    for member in ensemble.target.members:
+        with step(f"kubectl exec {member.pod} -- hostname"):
+            result = ensemble.exec(member.pod, ["hostname"])
+            assert result.ok, result.describe()
+            assert result.stdout.strip() == member.pod, (
+                f"{member.pod} says its hostname is {result.stdout.strip()!r}"
+            )
+
+
+def test_myid_is_the_ordinal_plus_one(ensemble: Ensemble, step: DrillRecorder) -> None:
+    for member in ensemble.target.members:
+        with step(f"kubectl exec {member.pod} -- cat {ensemble.profile.myid_path}"):
+            result = ensemble.exec(member.pod, ["cat", ensemble.profile.myid_path])
+            assert result.ok, result.describe()
+            assert result.stdout.strip() == str(member.myid), (
+                f"{member.pod} has myid {result.stdout.strip()!r}, expected {member.myid} "
+                f"(ordinal {member.ordinal} + 1)"
+            )
+
+
+def test_fqdns_resolve_in_the_headless_service(ensemble: Ensemble, step: DrillRecorder) -> None:
+    for member in ensemble.target.members:
+        with step(f"kubectl exec {member.pod} -- hostname -f"):
+            result = ensemble.exec(member.pod, ["hostname", "-f"])
+            assert result.ok, result.describe()
+            assert result.stdout.strip() == member.fqdn, (
+                f"{member.pod}'s FQDN is {result.stdout.strip()!r}, expected {member.fqdn}"
+            )
+
+
+def test_zoo_cfg_lists_every_server(ensemble: Ensemble, step: DrillRecorder) -> None:
+    target, profile = ensemble.target, ensemble.profile
+    expected = expected_server_lines(
+        target.statefulset,
+        target.replicas,
+        target.service,
+        target.namespace,
+        ensemble.settings.cluster_domain,
+        profile.server_port,
+        profile.election_port,
+    )
+    for pod in ensemble.names:
+        with step(f"kubectl exec {pod} -- cat {profile.conf_path}"):
+            result = ensemble.exec(pod, ["cat", profile.conf_path])
+            assert result.ok, result.describe()
+            lines = parse_zoo_cfg(result.stdout).server_lines()
+            flag = target.start_flags.get("servers")
+            because = f"; the start command has --servers={flag}" if flag else ""
+            assert lines == expected, (
+                f"{pod}'s zoo.cfg lists {len(lines)} servers ({', '.join(lines) or 'none'}), "
+                f"expected the {target.replicas} of the StatefulSet ({', '.join(expected)})"
+                f"{because}"
+            )
+
+
+def test_exactly_one_leader(ensemble: Ensemble, zk: ZooKeeper, step: DrillRecorder) -> None:
+    with step("srvr on every server: one leader, the others followers"):
+        health = zk.health()
+        assert health.healthy, f"not one leader and {len(zk.pods) - 1} followers: {health.detail}"
+        assert health.leader in ensemble.names
+        assert sorted(health.followers) == sorted(set(ensemble.names) - {health.leader})

@@ -1,0 +1,121 @@
+"""Run drills in a child pytest against a localkube the test owns, as a user would.
+
+Why a child process: the drills must fail (or be killed) the way they do for an SRE, with
+their own session, plugin and exit status, while the test inspects the cluster from outside.
+The child talks to the localkube as to any real cluster (``--cluster=kube``, with the
+destructive opt-in), so several runs can share one localkube and one journal.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.journal import JOURNAL_NAME, Entry
+from harness.kube.client import Cluster, connect
+from harness.kube.drain import is_cordoned
+from harness.kube.objects import CONFIGMAP
+from harness.kube.watch import _lines
+from harness.localkube_process import LocalkubeProcess
+from harness.settings import DEFAULT_MANIFEST
+
+REPO = Path(__file__).resolve().parents[2]
+CONTEXT = "localkube"
+
+
+@contextmanager
+def localkube(nodes: int = 4) -> Iterator[LocalkubeProcess]:
+    process = LocalkubeProcess(nodes=nodes).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def cluster_in(kubeconfig: Path, namespace: str) -> Cluster:
+    cluster = connect(kubeconfig, None, "default")
+    cluster.create_namespace(namespace)
+    cluster.close()
+    return connect(kubeconfig, None, namespace)
+
+
+def drill_args(kubeconfig: Path, namespace: str, report_dir: Path,
+               manifest: Path | None = None) -> list[str]:
+    """The command line of a drill run against the test's localkube."""
+    args = [str(REPO / "scenarios"), "-p", "harness.repair_plugin", "--cluster=kube",
+            f"--kubeconfig={kubeconfig}", f"--namespace={namespace}", "--allow-destructive",
+            f"--confirm-context={CONTEXT}", f"--report-dir={report_dir}"]
+    return [*args, f"--manifest={manifest}"] if manifest else args
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def manifest_variant(directory: Path, name: str,
+                     change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Path:
+    """The tutorial manifest, weakened by ``change``, written to ``directory/name``."""
+    docs = [d for d in yaml.safe_load_all(DEFAULT_MANIFEST.read_text()) if d]
+    path = directory / name
+    path.write_text(yaml.safe_dump_all(change(copy.deepcopy(docs)), sort_keys=False))
+    return path
+
+
+def statefulset_of(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == "StatefulSet")
+
+
+def cordoned_nodes(cluster: Cluster) -> list[str]:
+    return sorted(n["metadata"]["name"] for n in cluster.nodes() if is_cordoned(n))
+
+
+def journal_entries(cluster: Cluster) -> list[Entry]:
+    return _entries(cluster.get(CONFIGMAP, JOURNAL_NAME))
+
+
+def wait_for_journal(cluster: Cluster, wanted: Callable[[list[Entry]], bool],
+                     timeout: float) -> list[Entry]:
+    """Watch the journal ConfigMap (no polling) until ``wanted(entries)``."""
+    path = f"/api/v1/namespaces/{cluster.namespace}/configmaps"
+    found = watch_until(cluster, path, JOURNAL_NAME, lambda cm: wanted(_entries(cm)), timeout)
+    return _entries(found)
+
+
+def watch_until(cluster: Cluster, path: str, name: str,
+                wanted: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+    """List then watch one object of the collection at ``path`` until ``wanted(object)``."""
+    selector = ("fieldSelector", f"metadata.name={name}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listed = cluster.transport.request("GET", path, query=[selector])
+        for item in listed.get("items") or []:
+            if wanted(item):
+                return dict(item)
+        window = max(1, int(min(deadline - time.monotonic(), 30)))
+        response = cluster.transport.open(
+            "GET", path, timeout=(10.0, window + 10.0),
+            query=[selector, ("watch", True), ("timeoutSeconds", window),
+                   ("resourceVersion", listed["metadata"]["resourceVersion"])])
+        try:
+            for line in _lines(response):
+                event = json.loads(line)
+                obj = event.get("object") or {}
+                if event.get("type") in ("ADDED", "MODIFIED") and wanted(obj):
+                    return dict(obj)
+        finally:
+            response.release_conn()
+    raise AssertionError(f"{path}/{name} never became what was waited for in {timeout:.0f}s")
+
+
+def _entries(cm: dict[str, Any] | None) -> list[Entry]:
+    return [Entry.from_json(v) for v in ((cm or {}).get("data") or {}).values()]
