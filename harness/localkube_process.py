@@ -11,6 +11,7 @@ not installed ...: run 'apt-get install -y zookeeper'") become one ``ConfigError
 from __future__ import annotations
 
 import base64
+import ctypes
 import os
 import signal
 import ssl
@@ -30,6 +31,7 @@ from harness.waits import QueueEventSource, wait_for
 
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 90.0  # pods get their grace periods (30 s by default) on shutdown
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 def default_command() -> list[str]:
@@ -84,6 +86,7 @@ class LocalkubeProcess:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # Ctrl-C reaches pytest, which stops it in order
+                preexec_fn=_terminate_with_parent,
             )
         except OSError as exc:
             raise ConfigError(
@@ -181,3 +184,13 @@ def _readyz(server: str, kubeconfig: Path) -> bool:
             return bool(reply.status == 200 and reply.read().strip() == b"ok")
     except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError):
         return False
+
+
+def _terminate_with_parent() -> None:
+    """Ask the kernel to SIGTERM localkube if pytest dies (even by SIGKILL).
+
+    localkube handles SIGTERM by stopping every container, so a killed test run leaves no
+    ZooKeeper process, mount or loopback listener behind.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
