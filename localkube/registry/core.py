@@ -46,6 +46,7 @@ class Registry:
         self.store = store
         self.clock = clock
         self.service_ips = AddressPool(service_network)
+        self._last_event_ns = 0  # event names are <object>.<hex nanoseconds>, increasing
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, res: Resource, namespace: str, name: str) -> dict:
@@ -463,10 +464,13 @@ class Registry:
 
                 self.mutate(R.EVENTS, namespace, ev_name, bump)
                 return
+        # client-go's recorder names an event `<object>.<%x of UnixNano>`, so the apiserver's
+        # name-ordered lists (and `kubectl get events`) show an object's events in order.
+        self._last_event_ns = max(int(self.clock() * 1e9), self._last_event_ns + 1)
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{meta.get('name', 'unknown')}.{uuid.uuid4().hex[:16]}",
+            "metadata": {"name": f"{meta.get('name', 'unknown')}.{self._last_event_ns:x}",
                          "namespace": namespace},
             "involvedObject": {
                 "apiVersion": involved.get("apiVersion", ""),
