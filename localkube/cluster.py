@@ -83,15 +83,19 @@ class Cluster:
         """Create the objects a new cluster starts with."""
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.registry.create(R.NAMESPACES, "", {"metadata": {"name": name}})
-        self.registry.create(R.STORAGECLASSES, "", {
-            "metadata": {
-                "name": "standard",
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        self.registry.create(
+            R.STORAGECLASSES,
+            "",
+            {
+                "metadata": {
+                    "name": "standard",
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": "localkube.io/hostpath",
+                "reclaimPolicy": "Delete",
+                "volumeBindingMode": "Immediate",
             },
-            "provisioner": "localkube.io/hostpath",
-            "reclaimPolicy": "Delete",
-            "volumeBindingMode": "Immediate",
-        })
+        )
         for name in self.config.node_names():
             self.registry.create(R.NODES, "", self.node_object(name))
 
@@ -119,14 +123,27 @@ class Cluster:
                 "capacity": capacity,
                 "allocatable": dict(capacity),
                 "conditions": [
-                    _node_condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
-                                    "kubelet has sufficient memory available"),
-                    _node_condition("DiskPressure", "False", "KubeletHasNoDiskPressure",
-                                    "kubelet has no disk pressure"),
-                    _node_condition("PIDPressure", "False", "KubeletHasSufficientPID",
-                                    "kubelet has sufficient PID available"),
-                    _node_condition("Ready", "True", "KubeletReady",
-                                    "kubelet is posting ready status"),
+                    _node_condition(
+                        "MemoryPressure",
+                        "False",
+                        "KubeletHasSufficientMemory",
+                        "kubelet has sufficient memory available",
+                    ),
+                    _node_condition(
+                        "DiskPressure",
+                        "False",
+                        "KubeletHasNoDiskPressure",
+                        "kubelet has no disk pressure",
+                    ),
+                    _node_condition(
+                        "PIDPressure",
+                        "False",
+                        "KubeletHasSufficientPID",
+                        "kubelet has sufficient PID available",
+                    ),
+                    _node_condition(
+                        "Ready", "True", "KubeletReady", "kubelet is posting ready status"
+                    ),
                 ],
                 "addresses": [
                     {"type": "InternalIP", "address": "127.0.0.1"},
@@ -176,12 +193,19 @@ class Cluster:
 
 
 def _node_condition(kind: str, status: str, reason: str, message: str) -> dict:
-    from localkube.apimachinery.meta import format_time
     import time
 
+    from localkube.apimachinery.meta import format_time
+
     now = format_time(time.time())
-    return {"type": kind, "status": status, "reason": reason, "message": message,
-            "lastHeartbeatTime": now, "lastTransitionTime": now}
+    return {
+        "type": kind,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastHeartbeatTime": now,
+        "lastTransitionTime": now,
+    }
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -150,7 +150,9 @@ class Store:
         frozen = json.loads(raw)
         bucket[key] = (frozen, raw)
         self._publish(
-            Change(self._rv, resource, MODIFIED if old else ADDED, frozen, raw, old[0] if old else None)
+            Change(
+                self._rv, resource, MODIFIED if old else ADDED, frozen, raw, old[0] if old else None
+            )
         )
         return json.loads(raw)
 

@@ -134,9 +134,10 @@ class Controller:
                 except Exception:
                     failures = self._failures.get(key, 0) + 1
                     self._failures[key] = failures
-                    backoff = min(self.max_backoff, 0.05 * 2 ** failures)
-                    log.exception("%s: reconcile of %r failed (retry in %.2fs)", self.name, key,
-                                  backoff)
+                    backoff = min(self.max_backoff, 0.05 * 2**failures)
+                    log.exception(
+                        "%s: reconcile of %r failed (retry in %.2fs)", self.name, key, backoff
+                    )
                     self.queue.add_after(key, backoff)
                 else:
                     self._failures.pop(key, None)

@@ -8,15 +8,16 @@ applies. Errors are `ApiError`s carrying the Kubernetes `Status` the client will
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable
 
 from localkube import resources as R
-from localkube.registry import apierrors as E
 from localkube.apimachinery import patch as patches
 from localkube.apimachinery.meta import format_time
+from localkube.registry import apierrors as E
 from localkube.registry import fields, validation
 from localkube.registry.ipalloc import AddressPool
 from localkube.registry.strategies import Strategy, strategy_for
@@ -116,11 +117,18 @@ class Registry:
                 )
             else:
                 raise E.invalid(
-                    res, "", [validation.required("metadata.name", "name or generateName is required")]
+                    res,
+                    "",
+                    [validation.required("metadata.name", "name or generateName is required")],
                 )
         name = meta["name"]
         strategy = strategy_for(res)
-        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+        for key in (
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
             meta.pop(key, None)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = format_time(self.clock())
@@ -163,7 +171,8 @@ class Registry:
         meta = obj.setdefault("metadata", {})
         if meta.get("name") not in (None, name):
             raise E.bad_request(
-                f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL "
+                f"({name})"
             )
         rv = meta.get("resourceVersion")
         if rv not in (None, "") and str(rv) != old["metadata"]["resourceVersion"]:
@@ -176,7 +185,13 @@ class Registry:
         return self._commit_update(res, old, obj, subresource, dry_run)
 
     def mutate(
-        self, res: Resource, namespace: str, name: str, fn: Mutator, *, subresource: str | None = None
+        self,
+        res: Resource,
+        namespace: str,
+        name: str,
+        fn: Mutator,
+        *,
+        subresource: str | None = None,
     ) -> dict | None:
         """Read-modify-write for in-process callers; `fn` returns False to skip the write.
 
@@ -261,8 +276,15 @@ class Registry:
         meta = new.setdefault("metadata", {})
         old_meta = old["metadata"]
         # Fields the server owns.
-        for key in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "generation"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "namespace",
+            "name",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if key in old_meta:
                 meta[key] = old_meta[key]
             else:
@@ -275,17 +297,25 @@ class Registry:
         strategy.default(new)
         # Compared after defaulting, as the apiserver decodes (and defaults) before comparing:
         # a patch that only drops defaulted fields is not a spec change.
-        if subresource is None and res.has_generation and strategy.spec_of(new) != strategy.spec_of(old):
+        if (
+            subresource is None
+            and res.has_generation
+            and strategy.spec_of(new) != strategy.spec_of(old)
+        ):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         causes = validation.validate_meta(res, new) + (
-            strategy.validate_status(new) if subresource == "status" else
-            strategy.validate(new) + strategy.validate_update(new, old)
+            strategy.validate_status(new)
+            if subresource == "status"
+            else strategy.validate(new) + strategy.validate_update(new, old)
         )
         if causes:
             raise E.invalid(res, name, causes)
-        if old_meta.get("deletionTimestamp") and not meta.get("finalizers") and \
-                not strategy.extra_finalizers(new) and \
-                not old_meta.get("deletionGracePeriodSeconds"):
+        if (
+            old_meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and not strategy.extra_finalizers(new)
+            and not old_meta.get("deletionGracePeriodSeconds")
+        ):
             # The last finalizer went away: the object is gone now.
             if dry_run:
                 return self._typed(res, new)
@@ -320,12 +350,17 @@ class Registry:
         pre = options.get("preconditions") or {}
         if pre.get("uid") and pre["uid"] != meta.get("uid"):
             raise E.conflict(
-                res, name,
-                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
+                res,
+                name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, "
+                f"UID in object meta: {meta.get('uid')}",
             )
-        if pre.get("resourceVersion") and str(pre["resourceVersion"]) != meta.get("resourceVersion"):
+        if pre.get("resourceVersion") and str(pre["resourceVersion"]) != meta.get(
+            "resourceVersion"
+        ):
             raise E.conflict(
-                res, name,
+                res,
+                name,
                 f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
                 f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
             )
@@ -415,8 +450,14 @@ class Registry:
         pod["spec"]["nodeName"] = node
         status = pod.setdefault("status", {})
         conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": format_time(self.clock())})
+        conditions.append(
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": format_time(self.clock()),
+            }
+        )
         status["conditions"] = conditions
         return self._typed(R.PODS, self.store.commit(R.PODS.key, pod))
 
@@ -454,8 +495,12 @@ class Registry:
         now = format_time(self.clock())
         for obj, _ in self.store.scan(R.EVENTS.key, namespace):
             inv = obj.get("involvedObject", {})
-            if (inv.get("uid") == meta.get("uid") and obj.get("reason") == reason
-                    and obj.get("message") == message and obj.get("type") == event_type):
+            if (
+                inv.get("uid") == meta.get("uid")
+                and obj.get("reason") == reason
+                and obj.get("message") == message
+                and obj.get("type") == event_type
+            ):
                 ev_name = obj["metadata"]["name"]
 
                 def bump(ev: dict) -> None:
@@ -470,8 +515,10 @@ class Registry:
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{meta.get('name', 'unknown')}.{self._last_event_ns:x}",
-                         "namespace": namespace},
+            "metadata": {
+                "name": f"{meta.get('name', 'unknown')}.{self._last_event_ns:x}",
+                "namespace": namespace,
+            },
             "involvedObject": {
                 "apiVersion": involved.get("apiVersion", ""),
                 "kind": involved.get("kind", ""),
@@ -490,10 +537,8 @@ class Registry:
             "reportingComponent": component,
             "reportingInstance": host or "",
         }
-        try:
+        with contextlib.suppress(E.ApiError):  # events are best effort, as in client-go
             self.create(R.EVENTS, namespace, event)
-        except E.ApiError:
-            pass  # events are best effort, as in client-go
 
     # -- helpers -------------------------------------------------------------------------
     def _ns(self, res: Resource, namespace: str | None) -> str:
@@ -550,5 +595,12 @@ def names(objs: Iterable[dict]) -> list[str]:
     return [o["metadata"]["name"] for o in objs]
 
 
-__all__ = ["APPLY_PATCH", "JSON_PATCH", "MERGE_PATCH", "PATCH_TYPES", "STRATEGIC_PATCH",
-           "Registry", "Strategy"]
+__all__ = [
+    "APPLY_PATCH",
+    "JSON_PATCH",
+    "MERGE_PATCH",
+    "PATCH_TYPES",
+    "STRATEGIC_PATCH",
+    "Registry",
+    "Strategy",
+]

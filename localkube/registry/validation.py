@@ -24,8 +24,11 @@ def cause(field: str, message: str, reason: str = "FieldValueInvalid") -> dict:
 
 
 def required(field: str, message: str = "Required value") -> dict:
-    return cause(field, message if message.startswith("Required") else f"Required value: {message}",
-                 "FieldValueRequired")
+    return cause(
+        field,
+        message if message.startswith("Required") else f"Required value: {message}",
+        "FieldValueRequired",
+    )
 
 
 def forbidden(field: str, message: str) -> dict:
@@ -48,12 +51,16 @@ def validate_qualified_key(field: str, key: str) -> list[dict]:
     if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
         out.append(invalid_value(field, key, "prefix part must be a lowercase RFC 1123 subdomain"))
     if not name or len(name) > 63 or not QUALIFIED_NAME.match(name):
-        out.append(invalid_value(
-            field, key,
-            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start "
-            "and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-            "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
-        ))
+        out.append(
+            invalid_value(
+                field,
+                key,
+                "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  "
+                "or '123-abc', regex used for validation is "
+                "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+            )
+        )
     return out
 
 
@@ -66,11 +73,14 @@ def validate_labels(field: str, labels: object) -> list[dict]:
     for key, value in labels.items():
         out += validate_qualified_key(field, str(key))
         if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.match(value):
-            out.append(invalid_value(
-                f"{field}", value,
-                "a valid label must be an empty string or consist of alphanumeric characters, "
-                "'-', '_' or '.', and must start and end with an alphanumeric character",
-            ))
+            out.append(
+                invalid_value(
+                    f"{field}",
+                    value,
+                    "a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character",
+                )
+            )
     return out
 
 
@@ -83,11 +93,14 @@ def validate_name(kind: str, field: str, name: object) -> list[dict]:
         else (DNS1123_SUBDOMAIN, 253, "RFC 1123 subdomain")
     )
     if len(name) > limit or not pattern.match(name):
-        return [invalid_value(
-            field, name,
-            f"a lowercase {what} must consist of lower case alphanumeric characters, '-' or '.', "
-            "and must start and end with an alphanumeric character",
-        )]
+        return [
+            invalid_value(
+                field,
+                name,
+                f"a lowercase {what} must consist of lower case alphanumeric characters, "
+                "'-' or '.', and must start and end with an alphanumeric character",
+            )
+        ]
     return []
 
 
@@ -102,8 +115,13 @@ def validate_meta(res: Resource, obj: dict) -> list[dict]:
         if not isinstance(annotations, dict) or not all(
             isinstance(v, str) for v in annotations.values()
         ):
-            out.append(invalid_value("metadata.annotations", annotations,
-                                     "must be a map of string keys to string values"))
+            out.append(
+                invalid_value(
+                    "metadata.annotations",
+                    annotations,
+                    "must be a map of string keys to string values",
+                )
+            )
         else:
             for key in annotations:
                 out += validate_qualified_key("metadata.annotations", str(key))
@@ -120,13 +138,20 @@ def validate_meta(res: Resource, obj: dict) -> list[dict]:
             controllers = 0
             for i, ref in enumerate(owners):
                 if not isinstance(ref, dict):
-                    out.append(invalid_value(f"metadata.ownerReferences[{i}]", ref, "must be an object"))
+                    out.append(
+                        invalid_value(f"metadata.ownerReferences[{i}]", ref, "must be an object")
+                    )
                     continue
                 for key in ("apiVersion", "kind", "name", "uid"):
                     if not ref.get(key):
                         out.append(required(f"metadata.ownerReferences[{i}].{key}"))
                 controllers += bool(ref.get("controller"))
             if controllers > 1:
-                out.append(invalid_value("metadata.ownerReferences", owners,
-                                         "Only one reference can have Controller set to true"))
+                out.append(
+                    invalid_value(
+                        "metadata.ownerReferences",
+                        owners,
+                        "Only one reference can have Controller set to true",
+                    )
+                )
     return out

@@ -57,8 +57,9 @@ class Strategy:
             else:
                 new["metadata"].pop(key, None)
 
-    def prepare_for_update(self, new: dict, old: dict, subresource: str | None,
-                           registry: Registry) -> None:
+    def prepare_for_update(
+        self, new: dict, old: dict, subresource: str | None, registry: Registry
+    ) -> None:
         """Kind-specific adjustments after the generic ones."""
 
     def grace_period(self, obj: dict, requested: object) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from localkube.apimachinery.quantity import canonical_quantity
@@ -52,11 +53,18 @@ class ServiceStrategy(Strategy):
         if spec.get("clusterIP") != "None" and not ports:
             out.append(required("spec.ports"))
         for i, port in enumerate(ports):
-            if not isinstance(port, dict) or not isinstance(port.get("port"), int) or not (
-                0 < port["port"] < 65536
+            if (
+                not isinstance(port, dict)
+                or not isinstance(port.get("port"), int)
+                or not (0 < port["port"] < 65536)
             ):
-                out.append(invalid_value(f"spec.ports[{i}].port", (port or {}).get("port"),
-                                         "must be between 1 and 65535, inclusive"))
+                out.append(
+                    invalid_value(
+                        f"spec.ports[{i}].port",
+                        (port or {}).get("port"),
+                        "must be between 1 and 65535, inclusive",
+                    )
+                )
             elif len(ports) > 1 and not port.get("name"):
                 out.append(required(f"spec.ports[{i}].name"))
         return out
@@ -82,10 +90,8 @@ def _canonical_storage(spec: dict, path: tuple[str, ...]) -> None:
     for key in path[:-1]:
         node = node.get(key) or {}
     if isinstance(node, dict) and path[-1] in node:
-        try:
+        with contextlib.suppress(ValueError):
             node[path[-1]] = canonical_quantity(str(node[path[-1]]))
-        except ValueError:
-            pass
 
 
 class PersistentVolumeClaimStrategy(Strategy):
@@ -109,7 +115,9 @@ class PersistentVolumeClaimStrategy(Strategy):
             return [required("spec")]
         out = []
         if not spec.get("accessModes"):
-            out.append(required("spec.accessModes", "Required value: at least 1 access mode is required"))
+            out.append(
+                required("spec.accessModes", "Required value: at least 1 access mode is required")
+            )
         if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
             out.append(required("spec.resources[storage]"))
         return out
@@ -123,9 +131,14 @@ class PersistentVolumeClaimStrategy(Strategy):
             return spec
 
         if frozen(new.get("spec") or {}) != frozen(old.get("spec") or {}):
-            return [forbidden("spec", "spec is immutable after creation except "
-                                      "resources.requests and volumeAttributesClassName for "
-                                      "bound claims")]
+            return [
+                forbidden(
+                    "spec",
+                    "spec is immutable after creation except "
+                    "resources.requests and volumeAttributesClassName for "
+                    "bound claims",
+                )
+            ]
         return []
 
 
@@ -162,7 +175,9 @@ class NamespaceStrategy(Strategy):
         def terminating(ns: dict) -> None:
             ns.setdefault("status", {})["phase"] = "Terminating"
 
-        registry.mutate(R.NAMESPACES, "", obj["metadata"]["name"], terminating, subresource="status")
+        registry.mutate(
+            R.NAMESPACES, "", obj["metadata"]["name"], terminating, subresource="status"
+        )
 
 
 class StorageClassStrategy(Strategy):

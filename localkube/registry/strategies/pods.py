@@ -6,6 +6,7 @@ back with the same defaults kube-apiserver fills in (what `kubectl get -o yaml` 
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from localkube.apimachinery.quantity import canonical_quantity
@@ -16,13 +17,25 @@ if TYPE_CHECKING:
     from localkube.registry.core import Registry
 
 DEFAULT_GRACE = 30
-PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
-                  "failureThreshold": 3}
+PROBE_DEFAULTS = {
+    "timeoutSeconds": 1,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "failureThreshold": 3,
+}
 DEFAULT_TOLERATIONS = [
-    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-     "tolerationSeconds": 300},
-    {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-     "tolerationSeconds": 300},
+    {
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    },
+    {
+        "key": "node.kubernetes.io/unreachable",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    },
 ]
 MUTABLE_CONTAINER_FIELDS = ("image",)
 
@@ -42,10 +55,8 @@ def _canonical_resources(resources: dict) -> None:
         values = resources.get(section)
         if isinstance(values, dict):
             for name, value in list(values.items()):
-                try:
+                with contextlib.suppress(ValueError):  # reported by validation
                     values[name] = canonical_quantity(str(value))
-                except ValueError:
-                    pass  # reported by validation
 
 
 def default_container(container: dict) -> None:
@@ -108,14 +119,23 @@ def validate_pod_spec(spec: object, path: str) -> list[dict]:
                 try:
                     canonical_quantity(str(value))
                 except ValueError:
-                    out.append(invalid_value(f"{field}.resources.{section}[{res_name}]", value,
-                                             "quantities must match the regular expression "
-                                             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+                    out.append(
+                        invalid_value(
+                            f"{field}.resources.{section}[{res_name}]",
+                            value,
+                            "quantities must match the regular expression "
+                            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                        )
+                    )
     policy = spec.get("restartPolicy")
     if policy not in (None, "Always", "OnFailure", "Never"):
-        out.append(cause(f"{path}.restartPolicy",
-                         f'Unsupported value: "{policy}": supported values: "Always", '
-                         '"OnFailure", "Never"', "FieldValueNotSupported"))
+        out.append(
+            cause(
+                f"{path}.restartPolicy",
+                f'Unsupported value: "{policy}": supported values: "Always", "OnFailure", "Never"',
+                "FieldValueNotSupported",
+            )
+        )
     return out
 
 
@@ -176,14 +196,16 @@ class PodStrategy(Strategy):
             return spec
 
         if frozen(new.get("spec") or {}) != frozen(old.get("spec") or {}):
-            return [forbidden(
-                "spec",
-                "pod updates may not change fields other than `spec.containers[*].image`,"
-                "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
-                "`spec.tolerations` (only additions to existing tolerations),"
-                "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
-                "previously negative)",
-            )]
+            return [
+                forbidden(
+                    "spec",
+                    "pod updates may not change fields other than `spec.containers[*].image`,"
+                    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                    "`spec.tolerations` (only additions to existing tolerations),"
+                    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                    "previously negative)",
+                )
+            ]
         return []
 
     def spec_of(self, obj: dict) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from localkube.apimachinery.quantity import canonical_quantity
@@ -13,8 +14,15 @@ from localkube.registry.validation import forbidden, invalid_value, required, va
 if TYPE_CHECKING:
     from localkube.registry.core import Registry
 
-STS_MUTABLE = ("replicas", "ordinals", "template", "updateStrategy",
-               "persistentVolumeClaimRetentionPolicy", "minReadySeconds", "revisionHistoryLimit")
+STS_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+    "revisionHistoryLimit",
+)
 
 
 def _selector_causes(field: str, selector: object, *, allow_empty: bool) -> list[dict]:
@@ -43,14 +51,18 @@ class StatefulSetStrategy(Strategy):
         spec.setdefault("replicas", 1)
         spec.setdefault("podManagementPolicy", "OrderedReady")
         spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("persistentVolumeClaimRetentionPolicy",
-                        {"whenDeleted": "Retain", "whenScaled": "Retain"})
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy",
+            {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        )
         strategy = spec.setdefault("updateStrategy", {})
         if isinstance(strategy, dict):
             if not strategy.get("type"):
                 strategy["type"] = "RollingUpdate"
                 strategy.setdefault("rollingUpdate", {"partition": 0})
-            elif strategy["type"] == "RollingUpdate" and isinstance(strategy.get("rollingUpdate"), dict):
+            elif strategy["type"] == "RollingUpdate" and isinstance(
+                strategy.get("rollingUpdate"), dict
+            ):
                 strategy["rollingUpdate"].setdefault("partition", 0)
         template = spec.get("template")
         if isinstance(template, dict):
@@ -80,26 +92,42 @@ class StatefulSetStrategy(Strategy):
         if not out:
             selector = LabelSelector.from_dict(spec["selector"])
             if not selector.matches(labels):
-                out.append(invalid_value(
-                    "spec.template.metadata.labels", labels,
-                    "`selector` does not match template `labels`",
-                ))
+                out.append(
+                    invalid_value(
+                        "spec.template.metadata.labels",
+                        labels,
+                        "`selector` does not match template `labels`",
+                    )
+                )
         replicas = spec.get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            out.append(invalid_value("spec.replicas", replicas,
-                                     "must be greater than or equal to 0"))
+            out.append(
+                invalid_value("spec.replicas", replicas, "must be greater than or equal to 0")
+            )
         policy = spec.get("podManagementPolicy")
         if policy not in ("OrderedReady", "Parallel"):
-            out.append(invalid_value("spec.podManagementPolicy", policy,
-                                     "must be 'OrderedReady' or 'Parallel'"))
+            out.append(
+                invalid_value(
+                    "spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'"
+                )
+            )
         update = spec.get("updateStrategy") or {}
         if update.get("type") not in ("RollingUpdate", "OnDelete"):
-            out.append(invalid_value("spec.updateStrategy.type", update.get("type"),
-                                     "must be 'RollingUpdate' or 'OnDelete'"))
+            out.append(
+                invalid_value(
+                    "spec.updateStrategy.type",
+                    update.get("type"),
+                    "must be 'RollingUpdate' or 'OnDelete'",
+                )
+            )
         if template.get("spec", {}).get("restartPolicy", "Always") != "Always":
-            out.append(invalid_value("spec.template.spec.restartPolicy",
-                                     template["spec"]["restartPolicy"],
-                                     'supported values: "Always"'))
+            out.append(
+                invalid_value(
+                    "spec.template.spec.restartPolicy",
+                    template["spec"]["restartPolicy"],
+                    'supported values: "Always"',
+                )
+            )
         return out + validate_pod_spec(template.get("spec"), "spec.template.spec")
 
     def validate_update(self, new: dict, old: dict) -> list[dict]:
@@ -107,22 +135,22 @@ class StatefulSetStrategy(Strategy):
             return {k: v for k, v in (spec or {}).items() if k not in STS_MUTABLE}
 
         if frozen(new.get("spec") or {}) != frozen(old.get("spec") or {}):
-            return [forbidden(
-                "spec",
-                "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
-                "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
-                "'minReadySeconds' are forbidden",
-            )]
+            return [
+                forbidden(
+                    "spec",
+                    "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                    "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and "
+                    "'minReadySeconds' are forbidden",
+                )
+            ]
         return []
 
 
 def _canonical_storage(claim_spec: dict) -> None:
     requests = (claim_spec.get("resources") or {}).get("requests")
     if isinstance(requests, dict) and "storage" in requests:
-        try:
+        with contextlib.suppress(ValueError):
             requests["storage"] = canonical_quantity(str(requests["storage"]))
-        except ValueError:
-            pass
 
 
 class ControllerRevisionStrategy(Strategy):
@@ -142,25 +170,35 @@ class ControllerRevisionStrategy(Strategy):
 
 class PodDisruptionBudgetStrategy(Strategy):
     def prepare_for_create(self, obj: dict, registry: Registry) -> None:
-        obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0,
-                         "expectedPods": 0}
+        obj["status"] = {
+            "disruptionsAllowed": 0,
+            "currentHealthy": 0,
+            "desiredHealthy": 0,
+            "expectedPods": 0,
+        }
 
     def validate(self, obj: dict) -> list[dict]:
         spec = obj.get("spec") or {}
         out = _selector_causes("spec.selector", spec.get("selector"), allow_empty=True)
         if "minAvailable" in spec and "maxUnavailable" in spec:
-            out.append(invalid_value("spec", spec,
-                                     "minAvailable and maxUnavailable cannot be both set"))
+            out.append(
+                invalid_value("spec", spec, "minAvailable and maxUnavailable cannot be both set")
+            )
         for key in ("minAvailable", "maxUnavailable"):
             value = spec.get(key)
             if value is None:
                 continue
             if isinstance(value, int):
                 if value < 0:
-                    out.append(invalid_value(f"spec.{key}", value,
-                                             "must be greater than or equal to 0"))
+                    out.append(
+                        invalid_value(f"spec.{key}", value, "must be greater than or equal to 0")
+                    )
             elif not (isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()):
-                out.append(invalid_value(f"spec.{key}", value,
-                                         "a valid percent string must be a numeric string "
-                                         "followed by an ending '%'"))
+                out.append(
+                    invalid_value(
+                        f"spec.{key}",
+                        value,
+                        "a valid percent string must be a numeric string followed by an ending '%'",
+                    )
+                )
         return out
