@@ -174,14 +174,7 @@ class Registry:
                 f"the name of the object ({meta.get('name')}) does not match the name on the URL "
                 f"({name})"
             )
-        rv = meta.get("resourceVersion")
-        if rv not in (None, "") and str(rv) != old["metadata"]["resourceVersion"]:
-            raise E.conflict(
-                res,
-                name,
-                "the object has been modified; please apply your changes to the latest version "
-                "and try again",
-            )
+        _check_resource_version(res, obj, old)
         return self._commit_update(res, old, obj, subresource, dry_run)
 
     def mutate(
@@ -236,14 +229,7 @@ class Registry:
         if not isinstance(new, dict):
             raise E.bad_request("the patch did not produce an object")
         new.setdefault("metadata", {})
-        rv = new["metadata"].get("resourceVersion")
-        if rv not in (None, "") and str(rv) != old["metadata"]["resourceVersion"]:
-            raise E.conflict(
-                res,
-                name,
-                "the object has been modified; please apply your changes to the latest version "
-                "and try again",
-            )
+        _check_resource_version(res, new, old)
         return self._commit_update(res, old, new, subresource, dry_run), False
 
     def _apply_patch(self, res: Resource, old: dict, content_type: str, body: object) -> object:
@@ -580,6 +566,18 @@ def _same(new: dict, old: dict) -> bool:
     a = dict(new, metadata={k: v for k, v in new["metadata"].items() if k != "resourceVersion"})
     b = dict(old, metadata={k: v for k, v in old["metadata"].items() if k != "resourceVersion"})
     return a == b
+
+
+def _check_resource_version(res: Resource, new: dict, old: dict) -> None:
+    """Optimistic concurrency: a write naming a resourceVersion must name the current one."""
+    rv = new["metadata"].get("resourceVersion")
+    if rv not in (None, "") and str(rv) != old["metadata"]["resourceVersion"]:
+        raise E.conflict(
+            res,
+            old["metadata"]["name"],
+            "the object has been modified; please apply your changes to the latest version "
+            "and try again",
+        )
 
 
 def _propagation(options: dict) -> str:
