@@ -8,7 +8,6 @@ applies. Errors are `ApiError`s carrying the Kubernetes `Status` the client will
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import time
 import uuid
@@ -18,7 +17,7 @@ from localkube import resources as R
 from localkube.apimachinery import patch as patches
 from localkube.apimachinery.meta import format_time
 from localkube.registry import apierrors as E
-from localkube.registry import fields, validation
+from localkube.registry import deletion, events, fields, special, validation
 from localkube.registry.ipalloc import AddressPool
 from localkube.registry.strategies import Strategy, strategy_for
 from localkube.resources import Resource
@@ -317,7 +316,7 @@ class Registry:
         strategy.after_update(stored, old, self)
         return self._typed(res, stored)
 
-    # -- delete --------------------------------------------------------------------------
+    # -- delete (semantics in deletion.py) ----------------------------------------------
     def delete(
         self, res: Resource, namespace: str, name: str, options: dict | None = None
     ) -> tuple[dict, bool]:
@@ -327,79 +326,10 @@ class Registry:
         job); objects with finalizers wait for them; Orphan/Foreground propagation adds the
         matching finalizer for the garbage collector.
         """
-        options = options or {}
-        namespace = self._ns(res, namespace)
-        obj = self.store.get(res.key, namespace, name)
-        if obj is None:
-            raise E.not_found(res, name)
-        meta = obj["metadata"]
-        pre = options.get("preconditions") or {}
-        if pre.get("uid") and pre["uid"] != meta.get("uid"):
-            raise E.conflict(
-                res,
-                name,
-                f"Precondition failed: UID in precondition: {pre['uid']}, "
-                f"UID in object meta: {meta.get('uid')}",
-            )
-        if pre.get("resourceVersion") and str(pre["resourceVersion"]) != meta.get(
-            "resourceVersion"
-        ):
-            raise E.conflict(
-                res,
-                name,
-                f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
-                f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
-            )
-        dry_run = bool(options.get("dryRun"))
-        strategy = strategy_for(res)
-        finalizers = list(meta.get("finalizers") or [])
-        policy = _propagation(options)
-        if policy == "Orphan" and "orphan" not in finalizers:
-            finalizers.append("orphan")
-        elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
-            finalizers.append("foregroundDeletion")
-        grace = strategy.grace_period(obj, options.get("gracePeriodSeconds"))
-        blocking = finalizers + strategy.extra_finalizers(obj)
-        now = self.clock()
-        if meta.get("deletionTimestamp"):
-            # Already terminating: a later delete may only shorten the grace period.
-            current = meta.get("deletionGracePeriodSeconds")
-            if grace is not None and current is not None and grace < current:
-                meta["deletionGracePeriodSeconds"] = grace
-                meta["deletionTimestamp"] = format_time(now + grace)
-            if finalizers != list(meta.get("finalizers") or []):
-                meta["finalizers"] = finalizers
-            if not blocking and meta.get("deletionGracePeriodSeconds") in (0, None):
-                return self._remove(res, obj, dry_run)
-            if dry_run:
-                return self._typed(res, obj), False
-            if obj == self.store.peek(res.key, namespace, name):
-                return self._typed(res, obj), False
-            return self._typed(res, self.store.commit(res.key, obj)), False
-        if grace or blocking:
-            meta["deletionTimestamp"] = format_time(now + (grace or 0))
-            meta["deletionGracePeriodSeconds"] = grace or 0
-            if finalizers:
-                meta["finalizers"] = finalizers
-            if res.has_generation:
-                meta["generation"] = int(meta.get("generation", 1)) + 1
-            if dry_run:
-                return self._typed(res, obj), False
-            stored = self.store.commit(res.key, obj)
-            strategy.after_delete_requested(stored, self)
-            return self._typed(res, stored), False
-        return self._remove(res, obj, dry_run)
+        return deletion.delete(self, res, namespace, name, options)
 
     def _remove(self, res: Resource, obj: dict, dry_run: bool) -> tuple[dict, bool]:
-        meta = obj["metadata"]
-        if not dry_run:
-            gone = self.store.remove(res.key, meta.get("namespace", ""), meta["name"])
-            if gone is not None:
-                obj = gone
-                strategy_for(res).after_remove(obj, self)
-        if res is R.PODS:
-            return self._typed(res, obj), True
-        return E.success_status(res, obj), True
+        return deletion.remove(self, res, obj, dry_run)
 
     def delete_collection(
         self,
@@ -409,63 +339,23 @@ class Registry:
         field_selector: str | None,
         options: dict | None = None,
     ) -> list[dict]:
-        items, _ = self.list(res, namespace, label_selector, field_selector)
-        out = []
-        for item in items:
-            meta = item["metadata"]
-            try:
-                deleted, _ = self.delete(res, meta.get("namespace", ""), meta["name"], options)
-            except E.ApiError as exc:
-                if exc.code != 404:
-                    raise
-                continue
-            out.append(deleted if deleted.get("kind") == res.kind else item)
-        return out
+        return deletion.delete_collection(
+            self, res, namespace, label_selector, field_selector, options
+        )
 
-    # -- special writes ------------------------------------------------------------------
+    # -- special writes (in special.py) --------------------------------------------------
     def bind_pod(self, namespace: str, name: str, node: str) -> dict:
         """The pods/binding subresource: set spec.nodeName once and mark PodScheduled."""
-        pod = self.store.get(R.PODS.key, namespace, name)
-        if pod is None:
-            raise E.not_found(R.PODS, name)
-        if pod["metadata"].get("deletionTimestamp"):
-            raise E.conflict(R.PODS, name, "pod is being deleted, cannot be assigned to a host")
-        current = (pod.get("spec") or {}).get("nodeName")
-        if current:
-            raise E.conflict(R.PODS, name, f'pod {name} is already assigned to node "{current}"')
-        pod["spec"]["nodeName"] = node
-        status = pod.setdefault("status", {})
-        conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
-        conditions.append(
-            {
-                "type": "PodScheduled",
-                "status": "True",
-                "lastProbeTime": None,
-                "lastTransitionTime": format_time(self.clock()),
-            }
-        )
-        status["conditions"] = conditions
-        return self._typed(R.PODS, self.store.commit(R.PODS.key, pod))
+        return special.bind_pod(self, namespace, name, node)
 
     def finalize_namespace(self, name: str) -> None:
         """Drop the namespace's `kubernetes` finalizer once its content is gone."""
-        ns = self.store.get(R.NAMESPACES.key, "", name)
-        if ns is None or not ns["metadata"].get("deletionTimestamp"):
-            return
-        ns.setdefault("spec", {})["finalizers"] = []
-        if ns["metadata"].get("finalizers"):
-            self.store.commit(R.NAMESPACES.key, ns)
-        else:
-            self.store.remove(R.NAMESPACES.key, "", name)
+        special.finalize_namespace(self, name)
 
     def default_storage_class(self) -> str | None:
-        for sc, _ in self.store.scan(R.STORAGECLASSES.key):
-            annotations = sc["metadata"].get("annotations") or {}
-            if annotations.get("storageclass.kubernetes.io/is-default-class") == "true":
-                return str(sc["metadata"]["name"])
-        return None
+        return special.default_storage_class(self)
 
-    # -- events --------------------------------------------------------------------------
+    # -- events (in events.py) -----------------------------------------------------------
     def record_event(
         self,
         involved: dict,
@@ -476,55 +366,7 @@ class Registry:
         host: str | None = None,
     ) -> None:
         """Emit a core/v1 Event as client-go's recorder does, folding repeats into `count`."""
-        meta = involved.get("metadata", {})
-        namespace = meta.get("namespace") or "default"
-        now = format_time(self.clock())
-        for obj, _ in self.store.scan(R.EVENTS.key, namespace):
-            inv = obj.get("involvedObject", {})
-            if (
-                inv.get("uid") == meta.get("uid")
-                and obj.get("reason") == reason
-                and obj.get("message") == message
-                and obj.get("type") == event_type
-            ):
-                ev_name = obj["metadata"]["name"]
-
-                def bump(ev: dict) -> None:
-                    ev["count"] = int(ev.get("count", 1)) + 1
-                    ev["lastTimestamp"] = now
-
-                self.mutate(R.EVENTS, namespace, ev_name, bump)
-                return
-        # client-go's recorder names an event `<object>.<%x of UnixNano>`, so the apiserver's
-        # name-ordered lists (and `kubectl get events`) show an object's events in order.
-        self._last_event_ns = max(int(self.clock() * 1e9), self._last_event_ns + 1)
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{meta.get('name', 'unknown')}.{self._last_event_ns:x}",
-                "namespace": namespace,
-            },
-            "involvedObject": {
-                "apiVersion": involved.get("apiVersion", ""),
-                "kind": involved.get("kind", ""),
-                "name": meta.get("name", ""),
-                "namespace": meta.get("namespace", ""),
-                "uid": meta.get("uid", ""),
-                "resourceVersion": meta.get("resourceVersion", ""),
-            },
-            "reason": reason,
-            "message": message,
-            "type": event_type,
-            "source": {"component": component, **({"host": host} if host else {})},
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "reportingComponent": component,
-            "reportingInstance": host or "",
-        }
-        with contextlib.suppress(E.ApiError):  # events are best effort, as in client-go
-            self.create(R.EVENTS, namespace, event)
+        events.record_event(self, involved, event_type, reason, message, component, host)
 
     # -- helpers -------------------------------------------------------------------------
     def _ns(self, res: Resource, namespace: str | None) -> str:
@@ -578,15 +420,6 @@ def _check_resource_version(res: Resource, new: dict, old: dict) -> None:
             "the object has been modified; please apply your changes to the latest version "
             "and try again",
         )
-
-
-def _propagation(options: dict) -> str:
-    policy = options.get("propagationPolicy")
-    if policy is None and options.get("orphanDependents") is not None:
-        return "Orphan" if str(options["orphanDependents"]).lower() == "true" else "Background"
-    if policy not in (None, "Background", "Foreground", "Orphan"):
-        raise E.bad_request(f"unsupported propagation policy: {policy}")
-    return policy or "Background"
 
 
 def names(objs: Iterable[dict]) -> list[str]:
