@@ -1,0 +1,1 @@
+"""PATCH implementation split by job; ``localkube.apimachinery.patch`` is the public facade."""
