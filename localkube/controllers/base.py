@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from localkube.registry import Registry
 from localkube.store import Change
@@ -93,7 +93,7 @@ class Controller:
         self.store = registry.store
         self.queue = WorkQueue()
         self._failures: dict[Key, int] = {}
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     # -- to override ---------------------------------------------------------------------
     def keys_for(self, change: Change) -> Iterable[Key]:

@@ -8,6 +8,7 @@ applies. Errors are `ApiError`s carrying the Kubernetes `Status` the client will
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import time
 import uuid
@@ -338,7 +339,7 @@ class Registry:
         label_selector: str | None,
         field_selector: str | None,
         options: dict | None = None,
-    ) -> list[dict]:
+    ) -> builtins.list[dict]:
         return deletion.delete_collection(
             self, res, namespace, label_selector, field_selector, options
         )
