@@ -20,6 +20,7 @@ from localkube.controllers.statefulset.identity import (
     pod_name,
     set_ref,
 )
+from localkube.registry.podutil import condition, is_ready, is_terminating
 
 
 def claim_templates(sts: dict) -> list[dict]:
@@ -102,22 +103,6 @@ def is_created(pod: dict) -> bool:
     return phase(pod) != ""
 
 
-def is_terminating(pod: dict) -> bool:
-    return bool(pod["metadata"].get("deletionTimestamp"))
-
-
-def ready_condition(pod: dict) -> dict | None:
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return dict(cond)
-    return None
-
-
-def is_ready(pod: dict) -> bool:
-    cond = ready_condition(pod)
-    return cond is not None and cond.get("status") == "True"
-
-
 def is_running_ready(pod: dict) -> bool:
     return phase(pod) == "Running" and is_ready(pod)
 
@@ -131,7 +116,7 @@ def available_after(pod: dict, min_ready_seconds: int, now: float) -> float | No
         return None
     if min_ready_seconds <= 0:
         return 0.0
-    since = (ready_condition(pod) or {}).get("lastTransitionTime")
+    since = (condition(pod, "Ready") or {}).get("lastTransitionTime")
     if not since:
         return None
     try:
