@@ -196,10 +196,11 @@ def test_drain_retries_a_refusal_until_its_deadline_and_follows_the_evicted_pod(
     assert result.evicted == ["zk-0"] and result.refused == ["zk-2"]
     assert result.warnings == ("ignoring DaemonSet-managed Pods: default/proxy",)
     [zk2] = [p for p in result.pods if p.name == "zk-2"]
-    assert 4 <= len(zk2.refusals) <= 6  # every 0.2 s for 1 s
+    assert 3 <= len(zk2.refusals) <= 6  # every 0.2 s for 1 s, fewer if the machine stalls
     times = [t for m, p, t in api.calls if p.endswith("zk-2/eviction")]
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.15
-    assert 0.9 <= result.duration < 2.0
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps[:-1]) >= 0.15  # paced; the last pause is cut short by the deadline
+    assert 0.9 <= result.duration < 3.0
 
 
 def test_drain_with_filter_errors_evicts_nothing() -> None:

@@ -7,6 +7,7 @@ on ``ruok``/``srvr`` under a deadline, never a bare sleep.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -47,9 +48,16 @@ def missing_requirement() -> str | None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: every socket stays bound until all are chosen."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 @dataclass
@@ -81,8 +89,9 @@ class LocalEnsemble:
 
     def __init__(self, base: Path, size: int, *, whitelist: str = "*") -> None:
         self.whitelist = whitelist
+        ports = free_ports(3 * size)
         self.servers = [
-            Server(f"zk-{i}", i + 1, base / f"zk-{i}", free_port(), free_port(), free_port())
+            Server(f"zk-{i}", i + 1, base / f"zk-{i}", *ports[3 * i : 3 * i + 3])
             for i in range(size)
         ]
         for server in self.servers:

@@ -44,7 +44,7 @@ pytestmark = pytest.mark.slow
 
 ZK_JAR = Path("/usr/share/java/zookeeper.jar")
 FQDN = "{}.zk-hs.default.svc.cluster.local"
-START = 60.0  # 3 x initialDelaySeconds 10 plus start-up, with room for a loaded host
+START = 120.0  # 3 x initialDelaySeconds 10 plus start-up, with room for a loaded host
 LIVENESS = 60.0  # initialDelay, 3 failed probes 10 s apart, restart, readiness again
 
 
@@ -309,12 +309,15 @@ def test_killed_server_is_restarted(env: Env) -> None:
         at = expect_row(stream, "zk-0", f"1/1 Running {n}", 0, 10)
         assert env.exec("zk-0", "pkill", "java").returncode == 0
         at = expect_row(stream, "zk-0", f"0/1 Error {n}", at + 1, 20)
-        at = expect_row(stream, "zk-0", f"0/1 Running {n + 1}", at + 1, 20)
-        expect_row(stream, "zk-0", f"1/1 Running {n + 1}", at + 1, 30)
+        at = expect_row(stream, "zk-0", f"0/1 Running {n + 1}", at + 1, 20 + 10 * n)
+        expect_row(stream, "zk-0", f"1/1 Running {n + 1}", at + 1, LIVENESS)
     finally:
         lines = stream.close()
-    assert rows_of(lines, "zk-0") == [f"1/1 Running {n}", f"0/1 Error {n}",
-                                      f"0/1 Running {n + 1}", f"1/1 Running {n + 1}"]
+    rows = rows_of(lines, "zk-0")
+    if n > 0:  # a restart less than 10 min ago: the kubelet backs off before this one
+        rows = [r for r in rows if r != f"0/1 CrashLoopBackOff {n}"]
+    assert rows == [f"1/1 Running {n}", f"0/1 Error {n}",
+                    f"0/1 Running {n + 1}", f"1/1 Running {n + 1}"]
     status = env.pods()["zk-0"]["status"]["containerStatuses"][0]
     assert status["lastState"]["terminated"]["exitCode"] == 143
     assert status["lastState"]["terminated"]["reason"] == "Error"
@@ -335,9 +338,9 @@ def test_liveness_probe_restarts_a_server_without_its_probe(env: Env) -> None:
         # As root on the node (what `crictl exec` could do): the /usr/bin link, on zk-1.
         os.unlink(f"/proc/{container_pid(env, 'zk-1')}/root/usr/bin/zookeeper-ready")
         for name, count in before.items():
-            at = expect_row(stream, name, f"0/1 Running {count}", 0, 30)
+            at = expect_row(stream, name, f"0/1 Running {count}", 0, LIVENESS)
             at = expect_row(stream, name, f"0/1 Running {count + 1}", at + 1, LIVENESS)
-            expect_row(stream, name, f"1/1 Running {count + 1}", at + 1, 30)
+            expect_row(stream, name, f"1/1 Running {count + 1}", at + 1, LIVENESS)
     finally:
         lines = stream.close()
     for name, count in before.items():

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 POD = {
     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-    "spec": {"containers": [{"name": "nginx", "image": "registry.k8s.io/nginx-slim:0.8"}]},
+    "spec": {"containers": [{
+        "name": "nginx", "image": "registry.k8s.io/nginx-slim:0.8",
+        # Ready means port 80 is served: the port-forward below must not race the bind.
+        "readinessProbe": {"tcpSocket": {"port": 80}, "periodSeconds": 1},
+    }]},
 }
 
 
@@ -53,10 +57,10 @@ def test_exec_logs_and_port_forward_on_a_kubelet_pod(kubeconfig: Path) -> None:
     api.create_namespaced_pod("default", POD)
     for event in watch.Watch().stream(api.list_namespaced_pod, "default",
                                       field_selector="metadata.name=web", timeout_seconds=60):
-        if any(c.state.running for c in event["object"].status.container_statuses or []):
+        if any(c.ready for c in event["object"].status.container_statuses or []):
             break
     else:
-        pytest.fail("the pod never ran")
+        pytest.fail("the pod never turned Ready (port 80 served)")
 
     kubectl = subprocess.run(["kubectl", "exec", "web", "--", "sh", "-c", "echo out; exit 3"],
                              capture_output=True, text=True, timeout=60,
