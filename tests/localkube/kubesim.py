@@ -209,3 +209,18 @@ def run(tmp_path: Path, scenario: Callable[[Cluster], Awaitable[None]],
 
 def component(cluster: Cluster, kind: type) -> Any:
     return next(c for c in cluster.components if isinstance(c, kind))
+
+
+class SimEnv:
+    """What every controller test reaches for: the cluster's store and registry, the fake
+    nodes playing kubelet, and a recorder of every change. Tests extend it with helpers."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.store = cluster.store
+        self.registry = cluster.registry
+        self.nodes: FakeNodes = component(cluster, FakeNodes)
+        self.rec = Recorder(cluster.store)
+
+    def pod(self, name: str) -> Any:
+        return self.store.get(R.PODS.key, NS, name)

@@ -17,7 +17,7 @@ from localkube import resources as R
 from localkube.cluster import Cluster
 from localkube.controllers import gc, statefulset
 from localkube.registry.core import JSON_PATCH, MERGE_PATCH
-from tests.localkube.kubesim import NS, FakeNodes, Recorder, component, run, wait_for
+from tests.localkube.kubesim import NS, FakeNodes, SimEnv, run, wait_for
 
 ZK: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -50,21 +50,11 @@ def manifest(**spec: object) -> dict:
     return out
 
 
-class Env:
+class Env(SimEnv):
     """A cluster with the StatefulSet controller, the GC and fake nodes."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.registry = cluster.registry
-        self.nodes: FakeNodes = component(cluster, FakeNodes)
-        self.rec = Recorder(cluster.store)
 
     def sts(self, name: str = "zk") -> Any:
         return self.store.get(R.STATEFULSETS.key, NS, name)
-
-    def pod(self, name: str) -> Any:
-        return self.store.get(R.PODS.key, NS, name)
 
     def pods(self) -> dict[str, dict]:
         return {p["metadata"]["name"]: p for p in self.store.list(R.PODS.key, NS)}

@@ -20,7 +20,7 @@ from localkube import resources as R
 from localkube.cluster import Cluster
 from localkube.controllers import gc
 from localkube.registry import Registry
-from tests.localkube.kubesim import NS, FakeNodes, Recorder, component, run, settle, wait_for
+from tests.localkube.kubesim import NS, FakeNodes, SimEnv, run, settle, wait_for
 
 
 def ref(owner: dict, *, block: bool = True, controller: bool = False) -> dict:
@@ -45,19 +45,11 @@ def pod(registry: Registry, name: str, *owners: dict) -> dict:
         "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
 
 
-class Env:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.store = cluster.store
-        self.registry = cluster.registry
-        self.nodes: FakeNodes = component(cluster, FakeNodes)
-        self.rec = Recorder(cluster.store)
+class Env(SimEnv):
+    """A cluster with the garbage collector and fake nodes."""
 
     def cm(self, name: str) -> Any:
         return self.store.get(R.CONFIGMAPS.key, NS, name)
-
-    def pod(self, name: str) -> Any:
-        return self.store.get(R.PODS.key, NS, name)
 
     async def until(self, cond: Callable[[], object], what: str) -> Any:
         return await wait_for(self.store, cond, 5.0, what)
