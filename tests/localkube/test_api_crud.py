@@ -285,13 +285,7 @@ def test_eviction_without_budget_deletes(core, namespace) -> None:
     core.create_namespaced_pod(namespace, pod_manifest("p", scheduler="none"))
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
                 "metadata": {"name": "p", "namespace": namespace}}
-    try:
-        raw = core.create_namespaced_pod_eviction("p", namespace, eviction,
-                                                  _preload_content=False)
-    except client.ApiException as err:
-        if err.status == 501:
-            pytest.skip("localkube.registry.eviction is not part of this build yet")
-        raise
+    raw = core.create_namespaced_pod_eviction("p", namespace, eviction, _preload_content=False)
     assert raw.status == 201 and "Retry-After" not in raw.headers
     assert core.list_namespaced_pod(namespace).items == []
 
