@@ -44,26 +44,27 @@ def _needs_zookeeper() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnsemble]:
-    ensemble = LocalEnsemble(tmp_path_factory.mktemp("standalone"), 1)
-    try:
-        ensemble.start()
-        ensemble.wait_healthy()
-        yield ensemble
-    finally:
-        ensemble.close()
-
-
-@pytest.fixture(scope="module")
-def ensemble(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnsemble]:
-    servers = LocalEnsemble(tmp_path_factory.mktemp("ensemble"), 3)
+def healthy_servers(
+    tmp_path_factory: pytest.TempPathFactory, name: str, size: int
+) -> Iterator[LocalEnsemble]:
+    """``size`` local ZooKeeper servers, started and healthy, closed after the module."""
+    servers = LocalEnsemble(tmp_path_factory.mktemp(name), size)
     try:
         servers.start()
         servers.wait_healthy()
         yield servers
     finally:
         servers.close()
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnsemble]:
+    yield from healthy_servers(tmp_path_factory, "standalone", 1)
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnsemble]:
+    yield from healthy_servers(tmp_path_factory, "ensemble", 3)
 
 
 @pytest.fixture
