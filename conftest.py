@@ -1,1 +1,1 @@
-pytest_plugins = ["harness.plugin", "harness.repair_plugin"]
+pytest_plugins = ["harness.plugin"]

@@ -3,14 +3,15 @@ long ZooKeeper could not accept writes during each disruption.
 
 For each drill (process, liveness, readiness, update, drain) it runs ``pytest -m <drill>``
 in a child process against one localkube (or ``--kubeconfig``/``--context``, with the
-destructive opt-in you pass yourself), while this process writes a sequential znode every
-0.2 s through port-forward relays to every server (``harness.zk.writer``). It reports:
+destructive opt-in you pass yourself). Each drill runs its own workload (clients writing
+through every server and with the full connection string, ``harness.zk.workload``), whose
+figures its JSON report carries. It reports:
 
 - wall: the child pytest, end to end; drill: the drill itself (from its JSON report);
 - floor: what the manifest's probe settings and the drill's fixed windows make unavoidable
   (readiness initialDelaySeconds per restarted or rescheduled server, the liveness probe's
   periodSeconds x (failureThreshold - 1), the PDB refusal window, kubectl's 5 s retry);
-- longest write gap, and the total time in gaps longer than ``--gap`` seconds.
+- the workload's longest time with no write acknowledged, and its writes.
 
 Run from the repository root, as root: ``python bench/bench_disruptions.py [--drills a,b]``.
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import subprocess
 import sys
 import tempfile
@@ -29,12 +29,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.kube.client import Cluster, connect  # noqa: E402
+from harness.kube.client import connect  # noqa: E402
 from harness.localkube_process import LocalkubeProcess  # noqa: E402
 from harness.model.disruption import ProbeTimes, container_spec  # noqa: E402
 from harness.settings import Timeouts  # noqa: E402
-from harness.zk.endpoint import Endpoint  # noqa: E402
-from harness.zk.writer import BackgroundWriter  # noqa: E402
 
 DRILLS = ("process", "liveness", "readiness", "update", "drain")
 RETRY = 5.0  # kubectl drain's pace between refused evictions
@@ -55,8 +53,9 @@ def floors(pod: dict, container: str, replicas: int, window: float) -> dict[str,
     }
 
 
-def run_drill(drill: str, base_args: list[str], report_dir: Path) -> tuple[float, float, str]:
-    """Run one drill; (wall seconds, drill seconds, outcome)."""
+def run_drill(drill: str, base_args: list[str], report_dir: Path
+              ) -> tuple[float, float, str, dict]:
+    """Run one drill; (wall seconds, drill seconds, outcome, workload figures)."""
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", drill, *base_args,
                            f"--report-dir={report_dir / drill}"], cwd=REPO,
@@ -68,13 +67,8 @@ def run_drill(drill: str, base_args: list[str], report_dir: Path) -> tuple[float
     outcome = ",".join(d.get("outcome", "?") for d in drills) or f"exit {done.returncode}"
     if done.returncode != 0:
         print(done.stdout[-2000:], file=sys.stderr)
-    return wall, seconds, outcome
-
-
-def writer_over(cluster: Cluster, pods: list[str], run_id: str) -> tuple[BackgroundWriter, list]:
-    relays = [cluster.relay(pod, 2181) for pod in pods]
-    endpoints = [Endpoint("127.0.0.1", relay.port) for relay in relays]
-    return BackgroundWriter(endpoints, run_id).start(), relays
+    workload = next((d.get("workload") or {} for d in drills if d.get("workload")), {})
+    return wall, seconds, outcome, workload
 
 
 def main() -> int:
@@ -82,10 +76,8 @@ def main() -> int:
     parser.add_argument("--drills", default=",".join(DRILLS))
     parser.add_argument("--kubeconfig", type=Path, help="a running cluster (else a localkube)")
     parser.add_argument("--namespace", default="bench")
-    parser.add_argument("--gap", type=float, default=1.0, help="seconds that count as outage")
     parser.add_argument("extra", nargs="*", help="more pytest arguments (e.g. the opt-in)")
     args = parser.parse_args()
-    logging.getLogger("harness.zk.writer").setLevel(logging.ERROR)  # reconnects are expected
     work = Path(tempfile.mkdtemp(prefix="zkdrill-bench-"))
     lk = None if args.kubeconfig else LocalkubeProcess(nodes=4).start()
     kubeconfig = args.kubeconfig or lk.kubeconfig  # type: ignore[union-attr]
@@ -94,7 +86,7 @@ def main() -> int:
         admin.create_namespace(args.namespace)
         admin.close()
         cluster = connect(kubeconfig, None, args.namespace)
-        base = ["-p", "harness.repair_plugin", "--cluster=kube", f"--kubeconfig={kubeconfig}",
+        base = ["--cluster=kube", f"--kubeconfig={kubeconfig}",
                 f"--namespace={args.namespace}", "--keep", *args.extra]
         if lk is not None:
             base += ["--allow-destructive", f"--confirm-context={cluster.context}"]
@@ -105,22 +97,18 @@ def main() -> int:
         floor = floors(pod, "kubernetes-zookeeper", 3, Timeouts().eviction_refused_window)
         rows = []
         for drill in args.drills.split(","):
-            writer, relays = writer_over(cluster, ["zk-0", "zk-1", "zk-2"], f"bench-{drill}")
-            try:
-                wall, seconds, outcome = run_drill(drill, base, work)
-            finally:
-                report = writer.stop()
-                for relay in relays:
-                    relay.close()
-            rows.append((drill, outcome, wall, seconds, floor[drill], report.longest_gap(),
-                         report.time_in_gaps(args.gap), len(report.acked), len(report.failed)))
+            wall, seconds, outcome, work_figures = run_drill(drill, base, work)
+            rows.append((drill, outcome, wall, seconds, floor[drill], work_figures))
         head = ("drill", "outcome", "wall s", "drill s", "floor s", "x floor", "max gap s",
-                f"gaps>{args.gap:g}s", "writes ok/failed")
+                "writes ok/failed/unknown", "lost")
         print("  ".join(f"{h:>10}" for h in head))
-        for d, o, w, s, f, g, u, ok, bad in rows:
+        for d, o, w, s, f, fig in rows:
             ratio = s / f if f else float("nan")
+            writes = "/".join(str(fig.get(k, "?")) for k in
+                              ("acknowledged", "failed", "indeterminate"))
             print(f"{d:>10}  {o:>10}  {w:>10.1f}  {s:>10.1f}  {f:>10.1f}  {ratio:>10.2f}  "
-                  f"{g:>10.2f}  {u:>10.2f}  {ok:>7}/{bad}")
+                  f"{fig.get('longest_gap', float('nan')):>10.2f}  {writes:>10}  "
+                  f"{fig.get('lost', '?'):>4}")
         return 0
     finally:
         if lk is not None:

@@ -39,11 +39,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.conditions import pod_exists, pod_running_ready  # noqa: E402
 from harness.kube.client import Cluster, connect  # noqa: E402
 from harness.kube.objects import POD  # noqa: E402
 from harness.localkube_process import LocalkubeProcess  # noqa: E402
 from harness.model.progress import Progress  # noqa: E402
-from harness.predicates import pod_exists, pod_running_ready  # noqa: E402
 from harness.settings import DEFAULT_MANIFEST  # noqa: E402
 from harness.waits import Condition, wait_for  # noqa: E402
 

@@ -2,36 +2,30 @@
 
 ``Target`` is the ensemble's identity read from its StatefulSet (the manifest's, or the live
 one with ``--use-existing``): pod names, myids, FQDNs, selector, start flags, the claim
-template of the data directory. ``Ensemble`` deploys it once per session (server-side
-apply, then 3/3 Ready watched from the start so ordered creation is on record), and checks
-the steady state every drill starts and ends with: every pod Running and Ready, the
-StatefulSet rolled out, exactly one leader, and every sentinel znode on every server. When
-the ensemble does not get there, the failure says why if it can tell (start flags that do
-not match the replica count, the last log lines of a crashing server).
+template of the data directory. ``Ensemble`` is that identity plus what is done to the
+ensemble as a whole: apply the manifest (server-side), delete the StatefulSet, tear down
+what the session created, and say why pods do not get Ready when it can tell (start flags
+that do not match the replica count, the last log lines of a crashing server). Deploying
+and the steady state are driven by ``harness.drilling.Drill``, which watches while it acts.
 """
 
 from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.errors import ConfigError, DrillFailure, HarnessError, WaitTimeout
+from harness.errors import ConfigError, HarnessError
 from harness.kube.apply import Applied, Manifest
 from harness.kube.client import Cluster
-from harness.kube.exec import ExecResult
 from harness.kube.objects import PVC, STATEFULSET, label_selector, resolve_kind
-from harness.kube.watch import PodWatcher
 from harness.model.ordinals import Member, members
-from harness.model.progress import Progress
-from harness.predicates import ensemble_healthy, pods_ready, statefulset_rolled_out
-from harness.servers import Servers, ZooKeeper
+from harness.model.pod_status import PodSnapshot
+from harness.servers import Servers
 from harness.settings import Settings
-from harness.steps import DrillRecorder
 from harness.timeline import PodEvent
-from harness.waits import Condition, wait_for
 from harness.zk.profile import ImageProfile, parse_start_flags
 from harness.zk.sentinels import make_sentinels
 
@@ -81,7 +75,11 @@ class Target:
 
 
 class Ensemble:
-    """The session's ensemble; drills attach their pod watcher and recorder to it."""
+    """The session's ensemble: what it is, and the cluster operations on it as a whole.
+
+    Per-drill state (the pod watcher, the step recorder, ZooKeeper access, faults) lives in
+    ``harness.drilling.Drill``; this object outlives every drill of the session.
+    """
 
     def __init__(
         self,
@@ -108,6 +106,10 @@ class Ensemble:
                 )
             sts = self._live = _reusable(found)
         self.target = Target.of(sts, profile, cluster.namespace, settings.cluster_domain)
+        if settings.target not in (None, "leader", "follower", *self.target.names):
+            raise ConfigError(f"--target={settings.target} is not a pod of the ensemble",
+                              hint="use leader, follower or one of "
+                                   + ", ".join(self.target.names))
         self.servers = Servers(
             cluster, self.target.names, profile.client_port, settings.timeouts.zk
         )
@@ -115,149 +117,34 @@ class Ensemble:
         self.sentinels_written = False
         self.applied: list[Applied] = []
         self.creation: list[PodEvent] | None = None  # the deploy's events, if it created the pods
-        self._claims_before: set[str] = set()
-        self._pods: PodWatcher | None = None
-        self.recorder: DrillRecorder | None = None
-        self.zk: ZooKeeper | None = None
-
-    # -- per drill ---------------------------------------------------------------------------
-    def attach(self, recorder: DrillRecorder) -> PodWatcher:
-        """Start a pod watcher for this drill and record into ``recorder``."""
-        self._pods = self.cluster.watch_pods(self.target.selector)
-        self.recorder = recorder
-        recorder.pods = self._pods
-        self.zk = ZooKeeper(self.servers, recorder, self.sentinels, self.exec, self.profile.zkcli)
-        return self._pods
-
-    def detach(self) -> None:
-        if self._pods is not None and self.recorder is not None:
-            self.recorder.record.events = self._pods.events()
-            self._pods.stop()
-        self._pods = self.recorder = self.zk = None
-
-    @property
-    def pods(self) -> PodWatcher:
-        """This drill's pod watcher: the latest pods, the timeline, wake-ups for waits."""
-        if self._pods is None:
-            raise RuntimeError("no drill is attached to the ensemble (use the ensemble fixture)")
-        return self._pods
+        self.claims_before: set[str] = set()
 
     @property
     def names(self) -> list[str]:
         return self.target.names
 
-    # -- actions -----------------------------------------------------------------------------
-    def deploy(self, recorder: DrillRecorder) -> None:
-        """Apply the manifest (or adopt the live ensemble) and reach the steady state."""
-        watcher = self.attach(recorder)
-        try:
-            before = set(watcher.current())
-            if self.manifest is not None:
-                self._claims_before = {p["metadata"]["name"] for p in self.cluster.pvcs()}
-                with recorder("apply the manifest (server-side apply)"):
-                    self.applied = self.apply()
-            with recorder(f"wait for {self.target.replicas} pods Running and Ready"):
-                self.wait_ready()
-            if not before:
-                self.creation = watcher.events()
-            self.steady_state("after deployment")
-        finally:
-            self.detach()
-
-    def apply(self) -> list[Applied]:
-        """``kubectl apply`` the manifest again; with ``--use-existing``, re-create the live
-        StatefulSet as it was when the session started."""
+    def apply(self) -> str:
+        """``kubectl apply`` the manifest again (or, with ``--use-existing``, re-create the
+        live StatefulSet as it was when the session started); returns the command line."""
         if self.manifest is None:
             assert self._live is not None
             if self.cluster.statefulset(self.target.statefulset) is None:
                 self.cluster.create(STATEFULSET, copy.deepcopy(self._live))
-            self._command(f"re-create statefulset/{self.target.statefulset} as found")
-            return []
+            return f"re-create statefulset/{self.target.statefulset} as found"
+        if not self.applied:
+            self.claims_before = {p["metadata"]["name"] for p in self.cluster.pvcs()}
         applied = self.cluster.apply(self.manifest)
-        self._command(
-            f"kubectl apply --server-side -f {self.manifest.path}: "
-            + ", ".join(a.describe() for a in applied)
-        )
-        return applied
+        if not self.applied:
+            self.applied = applied
+        return (f"kubectl apply --server-side -f {self.manifest.path}: "
+                + ", ".join(a.describe() for a in applied))
 
-    def delete_statefulset(self) -> None:
+    def delete_statefulset(self) -> str:
         """``kubectl delete statefulset zk`` (pods go, claims stay)."""
         self.cluster.delete_statefulset(self.target.statefulset)
-        self._command(f"kubectl delete statefulset {self.target.statefulset}")
+        return f"kubectl delete statefulset {self.target.statefulset}"
 
-    def exec(self, pod: str, command: Sequence[str], *, timeout: float = 60.0) -> ExecResult:
-        """``kubectl exec POD -- COMMAND`` in the ZooKeeper container; recorded in the step."""
-        result = self.cluster.exec(pod, command, container=self.target.container, timeout=timeout)
-        self._command(result.describe())
-        return result
-
-    def logs(self, pod: str, *, tail: int | None = None, previous: bool = False) -> str:
-        text = self.cluster.logs(pod, container=self.target.container, tail=tail, previous=previous)
-        self._command(
-            f"kubectl logs {pod}"
-            + (f" --tail {tail}" if tail else "")
-            + f" -> {len(text.splitlines())} lines"
-        )
-        return text
-
-    def wait(
-        self, condition: Condition, *, timeout: float | None = None, recheck: float = 2.0
-    ) -> Progress:
-        """``wait_for`` with the step timeout by default, progress recorded in the step."""
-        recorder = self.recorder
-        return wait_for(
-            condition,
-            timeout=self.settings.timeouts.step if timeout is None else timeout,
-            on_progress=(lambda p: recorder.progress(p.detail)) if recorder else None,
-            recheck=recheck,
-        )
-
-    def wait_ready(self, timeout: float | None = None) -> Progress:
-        try:
-            return self.wait(
-                pods_ready(self.pods, self.target.replicas, self.names),
-                timeout=self.settings.timeouts.rollout if timeout is None else timeout,
-            )
-        except WaitTimeout as exc:
-            raise DrillFailure(f"{exc}{self.diagnose()}") from exc
-
-    def wait_serving(self, timeout: float | None = None) -> Progress:
-        """One leader and every other server following: Ready (``ruok``) is not enough, a
-        server answers ``imok`` before it has joined the quorum."""
-        return self.wait(
-            ensemble_healthy(self.servers.modes, self.target.replicas, self.pods.subscribe()),
-            timeout=self.settings.timeouts.pod_ready if timeout is None else timeout,
-            recheck=0.5,
-        )
-
-    # -- steady state ------------------------------------------------------------------------
-    def steady_state(self, where: str) -> None:
-        """N/N Running and Ready, rolled out, one leader, every sentinel on every server."""
-        assert self.recorder is not None and self.zk is not None
-        n = self.target.replicas
-        with self.recorder(f"steady state {where}: {n}/{n} Ready, one leader, same data"):
-            self.wait_ready()
-            rolled_out = statefulset_rolled_out(
-                self.cluster, self.target.statefulset, self.pods.subscribe()
-            )
-            self.wait(rolled_out, timeout=self.settings.timeouts.rollout)
-            self.wait_serving()
-            leader = self.zk.leader()  # recorded in the step
-            if not self.sentinels_written:
-                self.zk.write_sentinels(leader)
-                self.sentinels_written = True
-            self.zk.check_sentinels()
-
-    def repair(self) -> None:
-        """Re-apply, wait for the steady state, and re-write sentinels a drill lost."""
-        assert self.recorder is not None and self.zk is not None
-        with self.recorder("repair: re-apply the manifest, re-write lost sentinels"):
-            self.apply()
-            self.wait_ready()
-            self.zk.write_sentinels(self.zk.leader())
-        self.steady_state("after repair")
-
-    def diagnose(self) -> str:
+    def diagnose(self, pods: Mapping[str, PodSnapshot]) -> str:
         """Why the pods may not get Ready, in one or more ``; ``-joined clauses (or "")."""
         clues = []
         servers = self.target.start_flags.get("servers")
@@ -266,49 +153,23 @@ class Ensemble:
                 f"the start command has --servers={servers} but the StatefulSet has "
                 f"{self.target.replicas} replicas"
             )
-        if self._pods is not None:
-            for name, snap in sorted(self._pods.current().items()):
-                if snap.ready:
-                    continue
-                try:
-                    tail = (
-                        self.cluster.logs(
-                            name,
-                            container=self.target.container,
-                            tail=3,
-                            previous=snap.restarts > 0,
-                        )
-                        .strip()
-                        .splitlines()
-                    )
-                except HarnessError:
-                    tail = []
-                if tail:
-                    clues.append(f"{snap.row()}, last log: {' | '.join(tail)}")
+        for name, snap in sorted(pods.items()):
+            if snap.ready:
+                continue
+            try:
+                tail = self.cluster.logs(name, container=self.target.container, tail=3,
+                                         previous=snap.restarts > 0).strip().splitlines()
+            except HarnessError:
+                tail = []
+            if tail:
+                clues.append(f"{snap.row()}, last log: {' | '.join(tail)}")
         return ("\ndiagnosis: " + "; ".join(clues)) if clues else ""
 
-    # -- claims --------------------------------------------------------------------------------
-    def data_claim(self, pod: str) -> dict[str, Any] | None:
-        """The PVC mounted at the data directory of ``pod``, or None (e.g. an emptyDir)."""
-        volume = self.data_volume(pod) or {}
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        return self.cluster.pvc(str(claim)) if claim else None
-
-    def data_volume(self, pod: str) -> dict[str, Any] | None:
+    def data_volume(self, pod: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The pod volume that holds the ZooKeeper data directory (longest mount wins)."""
-        raw = (self._pods.raw(pod) if self._pods else None) or self.cluster.pod(pod)
-        return _volume_at(raw, self.target.container, self.profile.data_dir) if raw else None
-
-    def describe_data_volume(self, pod: str) -> str:
-        """``claim datadir-zk-2`` / ``emptyDir volume 'datadir'``, for failure messages."""
-        volume = self.data_volume(pod)
-        if volume is None:
-            return f"no volume at {self.profile.data_dir} (container file system)"
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        if claim:
-            return f"claim {claim}"
-        kind = next((k for k in volume if k != "name"), "unknown")
-        return f"{kind} volume {volume.get('name')!r}, not a PersistentVolumeClaim"
+        if pod is None:
+            return None
+        return _volume_at(pod, self.target.container, self.profile.data_dir)
 
     # -- end of session --------------------------------------------------------------------
     def teardown(self) -> list[str]:
@@ -325,16 +186,12 @@ class Ensemble:
             for template in self.target.claim_templates:
                 for name in self.names:
                     claim = f"{template}-{name}"
-                    if claim not in self._claims_before and self.cluster.delete(PVC, claim):
+                    if claim not in self.claims_before and self.cluster.delete(PVC, claim):
                         deleted.append(f"persistentvolumeclaim/{claim}")
         return deleted
 
-    def _command(self, text: str) -> None:
-        if self.recorder is not None:
-            self.recorder.command(text)
 
-
-def _volume_at(pod: dict[str, Any], container: str, data_dir: str) -> dict[str, Any] | None:
+def _volume_at(pod: Mapping[str, Any], container: str, data_dir: str) -> dict[str, Any] | None:
     """The volume mounted over ``data_dir`` in ``container`` (the deepest such mount)."""
     spec = pod.get("spec") or {}
     chosen = next((c for c in spec.get("containers") or [] if c.get("name") == container), None)

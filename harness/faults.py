@@ -1,57 +1,76 @@
-"""Faults a drill injects, as context managers: journal first, make it, see it, undo it.
+"""Faults a drill injects: journal first, make it, see it took effect, keep a handle to undo.
 
 Each fault (kazoo's testing harness style) records a journal entry on the cluster *before*
-the change, makes the change, checks that it took effect, and undoes it however the
-``with`` block ends; the entry is closed only once the undo is verified. The undo functions
-(``undoers``) are the same ones ``pytest --zkdrill-repair`` and the next run use on the
-entries a killed run left behind, so they are idempotent and need nothing but the entry.
+the change, makes the change, and checks that it took effect. It returns a handle whose
+``undo()`` a drill calls in the step where the tutorial undoes it; whatever is still open
+when the drill ends is undone by ``restore_all`` (the ``drill`` fixture calls it), so a
+fault's lifetime never has to fit a ``with`` block. An entry is closed only once its undo
+is verified; the undo functions (``harness.undo``) are the same ones the next run and
+``pytest --zkdrill-repair`` use on what a killed run left.
 
-- ``cordoned(node)``: cordon (only if schedulable: a node someone else cordoned is theirs);
+- ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs);
 - ``drain(node)``: ``harness.kube.drain.drain`` with its cordon journaled first;
-- ``extra_nodes_cordoned(keep=4)``: the tutorial's "cordon all but four nodes";
-- ``template_patched(sts, json_patch)``: a JSON patch of the StatefulSet; undo puts the
-  recorded template back (as ``rollout undo`` does: strategic merge with ``$patch: replace``);
-- ``script_removed(pod, path)``: ``rm`` a file in a container; undone when the restarted
+- ``cordon_all_but(keep)``: the tutorial's "cordon all but four nodes";
+- ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template;
+- ``remove_file(pod, path)``: ``rm`` a file in a container; undone when the restarted
   container has it again (liveness restarts it; if nothing does, ``restart_command`` does).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import ClusterError, DrillFailure, HarnessError
-from harness.journal import Entry, Journal, Outcome, Undoer
-from harness.kube.apply import FIELD_MANAGER
+from harness.conditions import EventFeed, new_revision
+from harness.errors import DrillFailure
+from harness.journal import Entry, Journal, Outcome
 from harness.kube.client import Cluster
-from harness.kube.drain import DrainOptions, DrainResult, cordon, drain, is_cordoned, uncordon
-from harness.kube.objects import PATCH_TYPES, STATEFULSET, label_selector
+from harness.kube.drain import DrainOptions, DrainResult, cordon, drain
+from harness.kube.exec import ExecResult
+from harness.kube.objects import STATEFULSET
 from harness.model.disruption import ProbeTimes, container_spec
-from harness.model.progress import Progress
+from harness.model.objects import NodeView
 from harness.settings import Timeouts
-from harness.waits import Condition, EventSource, wait_for
+from harness.undo import undoers
+from harness.waits import wait_for
 
 
-@dataclass(frozen=True)
-class TemplatePatch:
-    statefulset: str
-    previous: dict[str, Any]  # the template before the patch (what the undo restores)
-    previous_revision: str  # status.updateRevision before the patch
-    revision: str  # the new updateRevision the controller computed
+@dataclass
+class Fault:
+    """A change this drill made and has not undone yet; ``undo()`` restores and verifies."""
+
+    faults: Faults = field(repr=False)
+    entry: Entry
+
+    @property
+    def open(self) -> bool:
+        return any(e.id == self.entry.id for e in self.faults.journal.mine())
+
+    def undo(self) -> str:
+        """Undo now (a no-op that says so when it is already undone)."""
+        if not self.open:
+            return f"{self.entry.kind} {self.entry.target}: already undone"
+        return self.faults.undo(self.entry).detail
 
 
-@dataclass(frozen=True)
-class ScriptRemoval:
-    pod: str
-    path: str
-    uid: str
-    container_id: str
-    restarts_before: int
-    removed_at: float  # time.monotonic() when rm returned
+@dataclass
+class TemplatePatch(Fault):
+    statefulset: str = ""
+    previous: dict[str, Any] = field(default_factory=dict)  # the template before the patch
+    previous_revision: str = ""  # status.updateRevision before the patch
+    revision: str = ""  # the new updateRevision the controller computed
+
+
+@dataclass
+class FileRemoval(Fault):
+    pod: str = ""
+    path: str = ""
+    uid: str = ""
+    container_id: str = ""
+    restarts_before: int = 0
+    removed_at: float = 0.0  # time.monotonic() when rm returned
 
 
 class Faults:
@@ -65,7 +84,7 @@ class Faults:
         container: str,
         restart_command: Sequence[str],
         timeouts: Timeouts,
-        events: Callable[[], EventSource] | None = None,
+        events: EventFeed | None = None,
         log: Callable[[str], None] = lambda _text: None,
     ) -> None:
         self.cluster = cluster
@@ -73,7 +92,7 @@ class Faults:
         self.container = container
         self.restart_command = tuple(restart_command)
         self.timeouts = timeouts
-        self.events = events  # e.g. the drill's PodWatcher.subscribe: waits wake on pod events
+        self.events = events  # the drill's PodWatcher: waits wake on pod events
         self.log = log
         self.undoers = undoers(cluster, timeouts)
         self.patched: set[str] = set()  # StatefulSets whose template this drill changed
@@ -89,20 +108,17 @@ class Faults:
         """Undo *our* cordon of ``node`` now; a node we did not cordon is left alone."""
         mine = [e for e in self.journal.mine() if e.kind == "cordon" and e.undo["node"] == node]
         for entry in mine:
-            self._undo(entry)
+            self.undo(entry)
         self.log(f"kubectl uncordon {node} -> " + ("uncordoned" if mine else
                                                    "not ours, left as it is"))
         return bool(mine)
 
-    @contextmanager
-    def cordoned(self, node: str) -> Iterator[bool]:
-        """Cordoned for the block; yields whether this cordon is ours (and will be undone)."""
-        ours = self.cordon(node)
-        try:
-            yield ours
-        finally:
-            if ours:
-                self.uncordon(node)
+    def uncordon_all(self) -> list[str]:
+        """Undo every cordon this drill made (nodes others cordoned stay as they are)."""
+        nodes = sorted({e.undo["node"] for e in self.journal.mine() if e.kind == "cordon"})
+        for node in nodes:
+            self.uncordon(node)
+        return nodes
 
     def drain(self, node: str, *, timeout: float, options: DrainOptions | None = None
               ) -> DrainResult:
@@ -112,64 +128,41 @@ class Faults:
         self.log(f"kubectl drain {node}:\n{result.describe()}")
         return result
 
-    @contextmanager
-    def extra_nodes_cordoned(
-        self, keep: int = 4, prefer: Sequence[str] = ()
-    ) -> Iterator[list[str]]:
-        """Cordon every schedulable node but ``keep`` (``prefer``red ones kept first); yields
+    def cordon_all_but(self, keep: int, prefer: Sequence[str] = ()) -> list[str]:
+        """Cordon every schedulable node but ``keep`` (``prefer``red ones kept first); return
         the kept ones. Fewer than ``keep`` schedulable nodes is a ``DrillFailure``."""
-        schedulable = sorted(n["metadata"]["name"] for n in self.cluster.nodes()
-                             if not is_cordoned(n))
+        schedulable = sorted(n.name for n in map(NodeView, self.cluster.nodes())
+                             if n.schedulable)
         if len(schedulable) < keep:
             raise DrillFailure(f"the drill needs {keep} schedulable nodes, the cluster has "
                                f"{len(schedulable)}: {', '.join(schedulable) or 'none'}")
         kept = [n for n in prefer if n in schedulable][:keep]
         kept += [n for n in schedulable if n not in kept][: keep - len(kept)]
-        extra = [n for n in schedulable if n not in kept]
-        ours = [n for n in extra if self.cordon(n)]
-        try:
-            yield kept
-        finally:
-            for node in reversed(ours):
-                self.uncordon(node)
+        for node in schedulable:
+            if node not in kept:
+                self.cordon(node)
+        return kept
 
     def _record_cordon(self, node: str) -> None:
         self.journal.record("cordon", f"node/{node}", {"node": node})
 
     # -- the StatefulSet template ----------------------------------------------------------------
-    @contextmanager
-    def template_patched(self, name: str, json_patch: list[dict[str, Any]]
-                         ) -> Iterator[TemplatePatch]:
-        """``kubectl patch sts NAME --type=json -p PATCH``; the template is restored after."""
+    def patch_template(self, name: str, json_patch: list[dict[str, Any]]) -> TemplatePatch:
+        """``kubectl patch sts NAME --type=json -p PATCH``, once the controller has computed
+        the new revision; ``undo()`` puts the recorded template back."""
         sts = self._statefulset(name)
         previous = sts["spec"]["template"]
         old_revision = (sts.get("status") or {}).get("updateRevision", "")
         entry = self.journal.record("template", f"statefulset/{self.cluster.namespace}/{name}",
                                     {"statefulset": name, "template": previous})
         self.patched.add(name)
-        try:
-            patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
-            self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
-            if patched["spec"]["template"] == previous:
-                raise DrillFailure(f"the patch {json_patch} did not change the template of {name}")
-            seen = self._wait(self._new_revision(name, old_revision),
-                              self.timeouts.step, "the controller to compute the new revision")
-            yield TemplatePatch(name, previous, old_revision, seen.detail)
-        finally:
-            self._undo(entry)
-
-    def _new_revision(self, name: str, old: str) -> Callable[[], Progress]:
-        def check() -> Progress:
-            sts = self._statefulset(name)
-            status = sts.get("status") or {}
-            observed = int(status.get("observedGeneration") or 0)
-            generation = int(sts["metadata"].get("generation") or 0)
-            revision = str(status.get("updateRevision") or "")
-            if observed < generation or revision in ("", old):
-                return Progress.waiting(f"observedGeneration {observed}/{generation}, "
-                                        f"updateRevision {revision or '-'}")
-            return Progress.ok(revision)
-        return check
+        patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
+        self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
+        if patched["spec"]["template"] == previous:
+            raise DrillFailure(f"the patch {json_patch} did not change the template of {name}")
+        seen = wait_for(new_revision(self.events, self.cluster, name, old_revision),
+                        timeout=self.timeouts.step, recheck=1.0)
+        return TemplatePatch(self, entry, name, previous, old_revision, seen.detail)
 
     def _statefulset(self, name: str) -> dict[str, Any]:
         sts = self.cluster.statefulset(name)
@@ -178,9 +171,8 @@ class Faults:
         return sts
 
     # -- files in a container --------------------------------------------------------------------
-    @contextmanager
-    def script_removed(self, pod: str, path: str) -> Iterator[ScriptRemoval]:
-        """``kubectl exec POD -- rm PATH``; over when the restarted container has it again."""
+    def remove_file(self, pod: str, path: str) -> FileRemoval:
+        """``kubectl exec POD -- rm PATH``; undone once the restarted container has it again."""
         current = self.cluster.pod(pod)
         if current is None:
             raise DrillFailure(f"pod {pod} does not exist")
@@ -194,20 +186,19 @@ class Faults:
             "budget": liveness.latest_action if liveness else 0.0,
             "labels": current["metadata"].get("labels") or {},
         })
-        try:
-            removed = self._exec(pod, ["rm", path])
-            removed_at = time.monotonic()
-            if removed.exit_code != 0:
-                raise DrillFailure(f"could not remove {path}: {removed.describe()}")
-            if self._exec(pod, ["test", "-e", path]).exit_code == 0:
-                raise DrillFailure(f"{path} is still there in {pod} after rm")
-            yield ScriptRemoval(pod, path, current["metadata"]["uid"],
-                                status.get("containerID", ""),
-                                int(status.get("restartCount") or 0), removed_at)
-        finally:
-            self._undo(entry)
+        removed = self._exec(pod, ["rm", path])
+        removed_at = time.monotonic()
+        if removed.exit_code != 0:
+            self.undo(entry)
+            raise DrillFailure(f"could not remove {path}: {removed.describe()}")
+        if self._exec(pod, ["test", "-e", path]).exit_code == 0:
+            self.undo(entry)
+            raise DrillFailure(f"{path} is still there in {pod} after rm")
+        return FileRemoval(self, entry, pod, path, current["metadata"]["uid"],
+                           status.get("containerID", ""), int(status.get("restartCount") or 0),
+                           removed_at)
 
-    def _exec(self, pod: str, command: list[str]) -> Any:
+    def _exec(self, pod: str, command: list[str]) -> ExecResult:
         result = self.cluster.exec(pod, command, container=self.container, timeout=60)
         self.log(result.describe())
         return result
@@ -220,99 +211,14 @@ class Faults:
             self.log(outcome.describe())
         return outcomes
 
-    def _undo(self, entry: Entry) -> None:
+    def undo(self, entry: Entry) -> Outcome:
+        """Undo one entry now; ``DrillFailure`` (entry kept for the repair) if it fails."""
         outcome = self.journal.undo(entry, self.undoers)
         self.log(outcome.describe())
         if not outcome.ok:
             raise DrillFailure(f"could not undo {entry.kind} {entry.target}: {outcome.detail} "
                                "(left in the journal for the next run or --zkdrill-repair)")
-
-    def _wait(self, check: Callable[[], Progress], timeout: float, what: str) -> Progress:
-        events = self.events() if self.events else None
-        return wait_for(Condition(check, what, events), timeout=timeout, recheck=1.0)
-
-
-# -- undo functions (also used by the repair of a killed run's leftovers) ------------------------
-
-
-def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
-    return {
-        "cordon": partial(undo_cordon, cluster),
-        "template": partial(undo_template, cluster),
-        "script": partial(undo_script, cluster, timeouts),
-    }
-
-
-def undo_cordon(cluster: Cluster, entry: Entry) -> str:
-    node = entry.undo["node"]
-    return f"node/{node} uncordoned" if uncordon(cluster, node) else \
-        f"node/{node} already schedulable (or gone)"
-
-
-def undo_template(cluster: Cluster, entry: Entry) -> str:
-    name, previous = entry.undo["statefulset"], entry.undo["template"]
-    sts = cluster.statefulset(name)
-    if sts is None:
-        return f"statefulset {name} is gone; nothing to restore"
-    if sts["spec"]["template"] == previous:
-        return f"statefulset {name}: template already as recorded"
-    restored = cluster.patch(STATEFULSET, name, {"spec": {"template": {**previous,
-                                                                      "$patch": "replace"}}},
-                             "strategic")
-    if restored["spec"]["template"] != previous:
-        raise ClusterError(f"statefulset {name}: the template still differs after the restore")
-    return f"statefulset {name}: template restored as recorded before the patch"
-
-
-def undo_script(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
-    u = entry.undo
-    pod, path, container = u["pod"], u["path"], u["container"]
-    current = cluster.pod(pod)
-    if current is None or current["metadata"]["uid"] != u["uid"]:
-        return f"{pod} was replaced by a new pod, which has its own {path}"
-    labels = u.get("labels") or {}
-    watcher = cluster.watch_pods(label_selector(labels)) if labels else None
-    try:
-        events = watcher.subscribe() if watcher else None
-        restarted = _restarted(cluster, pod, container, u["container_id"])
-        how = "the container had been restarted"
-        if not restarted().done:
-            budget = float(u.get("budget") or 0)
-            try:
-                if budget <= 0:
-                    raise HarnessError("no liveness probe")
-                wait_for(Condition(restarted, f"{pod} to restart", events),
-                         timeout=budget + 30.0, recheck=1.0)
-                how = "the liveness probe restarted the container"
-            except HarnessError:
-                cluster.exec(pod, list(u["restart_command"]), container=container, timeout=60)
-                wait_for(Condition(restarted, f"{pod} to restart", events),
-                         timeout=timeouts.pod_ready, recheck=1.0)
-                how = f"nothing restarted the container, so `{' '.join(u['restart_command'])}` did"
-
-        def back() -> Progress:
-            result = cluster.exec(pod, ["test", "-e", path], container=container, timeout=30)
-            return Progress(result.exit_code == 0, result.describe())
-
-        wait_for(Condition(back, f"{path} back in {pod}", events), timeout=timeouts.pod_ready,
-                 recheck=1.0, tolerate=(ClusterError,))
-    finally:
-        if watcher is not None:
-            watcher.stop()
-    return f"{how}; {path} is back in {pod}"
-
-
-def _restarted(cluster: Cluster, pod: str, container: str, old_id: str) -> Callable[[], Progress]:
-    def check() -> Progress:
-        current = cluster.pod(pod)
-        if current is None:
-            return Progress.ok(f"{pod} is gone")
-        status = _container_status(current, container)
-        new_id = status.get("containerID", "")
-        running = "running" in (status.get("state") or {})
-        return Progress(bool(new_id) and new_id != old_id and running,
-                        f"container {new_id[-12:] or '-'} (was {old_id[-12:] or '-'})")
-    return check
+        return outcome
 
 
 def _container_status(pod: Mapping[str, Any], container: str) -> dict[str, Any]:
@@ -320,37 +226,3 @@ def _container_status(pod: Mapping[str, Any], container: str) -> dict[str, Any]:
         if status.get("name") == container:
             return dict(status)
     return {}
-
-
-# -- does the live template still equal the manifest's? -----------------------------------------
-
-
-def manifest_drift(cluster: Cluster, document: Mapping[str, Any]) -> str | None:
-    """None when applying ``document`` (a StatefulSet) would leave the live pod template as
-    it is (a server-side dry-run apply, so defaults and quantities compare as the API sees
-    them); otherwise a one-line description of the difference."""
-    name = document["metadata"]["name"]
-    live = cluster.statefulset(name)
-    if live is None:
-        return f"statefulset {name} does not exist"
-    body = {**document, "metadata": {**document["metadata"], "namespace": cluster.namespace}}
-    dry = cluster.transport.request(
-        "PATCH", STATEFULSET.path(cluster.namespace, name), body=body,
-        content_type=PATCH_TYPES["apply"],
-        query=[("fieldManager", FIELD_MANAGER), ("force", True), ("dryRun", "All")],
-    )
-    want, have = dry["spec"]["template"], live["spec"]["template"]
-    if want == have:
-        return None
-    return f"statefulset {name}: the pod template differs from the manifest's at " + \
-        ", ".join(_differences(want, have)[:5])
-
-
-def _differences(a: Any, b: Any, path: str = "template") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in _differences(a.get(k), b.get(k),
-                                                                         f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in _differences(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path} ({b!r}, manifest {a!r})"]

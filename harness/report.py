@@ -98,3 +98,20 @@ def write_reports(run: RunRecord, directory: Path) -> list[Path]:
     html_path = directory / f"{run.stem}.html"
     html_path.write_text(render(data))
     return [json_path, html_path]
+
+
+def summary_table(drills: list[DrillRecord]) -> list[str]:
+    """The end-of-run table: one row per drill (outcome, steps, time, writes, lost, gap)."""
+    head = ("drill", "outcome", "steps", "time", "writes ok/failed/unknown", "lost", "max gap")
+    rows = [head]
+    for d in drills:
+        end = d.ended or now()
+        w = d.workload
+        writes = (f"{w['acknowledged']}/{w['failed']}/{w['indeterminate']}"
+                  if "acknowledged" in w else "-")
+        rows.append((d.name, d.outcome, str(len(d.steps)),
+                     f"{(end - d.started).total_seconds():.1f}s", writes,
+                     str(w.get("lost", "-")),
+                     f"{w['longest_gap']:.2f}s" if "longest_gap" in w else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in rows]

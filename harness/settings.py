@@ -63,6 +63,12 @@ class Settings:
     confirm_context: str | None = None
     zk_profile: str = "kubernetes-zookeeper"
     cluster_domain: str = "cluster.local"
+    # the longest a step may leave every client without an acknowledged write (seconds)
+    # one election: None = initLimit x tickTime of the target (how long a new leader waits for
+    # its followers) + 5 s for the clients to find it; 25 s when the target does not say
+    budget_leader_loss: float | None = None
+    budget_follower_loss: float = 3.0  # no election: the other servers keep the quorum
+    target: str | None = None  # --target: "leader", "follower" or a pod name; None: zk-0
     # key -> "command line" | "ini" | "environment" | "default", for the report header
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -170,6 +176,11 @@ class Settings:
             f"zkdrill timeouts: rollout {t.rollout:g}s, pod_ready {t.pod_ready:g}s, "
             f"step {t.step:g}s, eviction_refused_window {t.eviction_refused_window:g}s, "
             f"zk {t.zk:g}s",
+            "zkdrill budgets: write unavailability <= "
+            + (f"{self.budget_leader_loss:g}s" if self.budget_leader_loss is not None
+               else "initLimit x tickTime + 5s")
+            + f" when the leader is disturbed, <= {self.budget_follower_loss:g}s otherwise; "
+            f"target {self.target or 'the first pod'}",
             f"zkdrill destructive drills: {destructive}",
             f"zkdrill reports: {self.report_dir} (keep ensemble: {'yes' if self.keep else 'no'})",
         ]
@@ -233,6 +244,15 @@ def _positive_int(raw: Any, where: str) -> int:
     if value < 1:
         raise ConfigError(f"invalid {where}: {raw!r}", hint="use a whole number >= 1")
     return value
+
+
+def _target(raw: Any, where: str) -> str:
+    """``leader``, ``follower`` or a pod name (checked against the ensemble once known)."""
+    text = str(raw).strip()
+    if text in ("leader", "follower") or _DNS_LABEL.match(text):
+        return text
+    raise ConfigError(f"invalid {where}: {raw!r}",
+                      hint="use leader, follower or the name of one of the ensemble's pods")
 
 
 def _seconds(raw: Any, where: str) -> float:
@@ -323,6 +343,14 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("zk_profile", "--zk-profile", "image profile (script paths, process names)", _text),
     Option("cluster_domain", "--cluster-domain", "cluster DNS domain of pod FQDNs", _text),
+    Option("budget_leader_loss", "--budget-leader-loss",
+           "longest write unavailability allowed in a step that disturbs the leader", _seconds),
+    Option("budget_follower_loss", "--budget-follower-loss",
+           "longest write unavailability allowed in a step that disturbs only followers",
+           _seconds),
+    Option("target", "--target",
+           "the server process/liveness/readiness/drain disturb: leader, follower or a pod "
+           "name (default: the tutorial's zk-0)", _target),
 )
 
 _BY_KEY = {opt.key: opt for opt in OPTIONS}

@@ -63,6 +63,7 @@ class StepRecord:
     progress: list[str] = field(default_factory=list)  # wait details as they changed
     first_seq: int = 0  # pod-timeline events with first_seq < seq <= last_seq
     last_seq: int = 0
+    disturbs: list[str] = field(default_factory=list)  # pods the step declared it may change
 
     @property
     def duration(self) -> float:
@@ -87,6 +88,7 @@ class StepRecord:
             "commands": list(self.commands),
             "progress": list(self.progress),
             "events": [self.first_seq, self.last_seq],
+            "disturbs": list(self.disturbs),
         }
 
 
@@ -102,6 +104,8 @@ class DrillRecord:
     steps: list[StepRecord] = field(default_factory=list)
     events: list[PodEvent] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what the drill's workload saw: acknowledged/failed/indeterminate/lost, longest write gap
+    workload: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         end = self.ended or now()
@@ -115,6 +119,7 @@ class DrillRecord:
             "outcome": self.outcome,
             "message": self.message,
             "notes": self.notes,
+            "workload": dict(self.workload),
             "steps": [s.as_dict() for s in self.steps],
             "timeline": [e.as_dict() for e in self.events],
         }
@@ -133,17 +138,21 @@ class DrillRecorder:
         self.pods: PodView | None = None
         self.current: StepRecord | None = None
         self._add_property = add_property
+        # called with ("start" | "end", step) as steps begin and finish (the live transcript)
+        self.observers: list[Callable[[str, StepRecord], None]] = []
 
-    def __call__(self, name: str) -> Any:
-        return self.step(name)
+    def __call__(self, name: str, *, disturbs: Sequence[str] = ()) -> Any:
+        return self.step(name, disturbs=disturbs)
 
     @contextmanager
-    def step(self, name: str) -> Iterator[StepRecord]:
+    def step(self, name: str, *, disturbs: Sequence[str] = ()) -> Iterator[StepRecord]:
         if self.current is not None:
             raise RuntimeError(f"step {name!r} started inside step {self.current.name!r}")
-        record = StepRecord(len(self.record.steps) + 1, name, now(), first_seq=self._seq())
+        record = StepRecord(len(self.record.steps) + 1, name, now(), first_seq=self._seq(),
+                            disturbs=list(disturbs))
         self.record.steps.append(record)
         self.current = record
+        self._tell("start", record)
         try:
             yield record
         except pytest.skip.Exception as exc:
@@ -185,6 +194,11 @@ class DrillRecorder:
         self.current = None
         if self._add_property is not None:
             self._attach(record)
+        self._tell("end", record)
+
+    def _tell(self, what: str, record: StepRecord) -> None:
+        for observer in self.observers:
+            observer(what, record)
 
     def _attach(self, record: StepRecord) -> None:
         assert self._add_property is not None

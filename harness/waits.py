@@ -7,7 +7,7 @@ on each one; when no event comes it re-evaluates every ``recheck`` seconds anywa
 net for missed events. On timeout it raises ``WaitTimeout`` carrying the last detail seen.
 
 The retry loop is tenacity's (stop/wait/retry policies); the clock is injectable so tests run
-on a ``ManualClock`` with a ``ScriptedEventSource`` and take no real time.
+on ``harness.testing``'s manual clock and scripted events and take no real time.
 
 Plugging in a watch (kube layer): implement ``EventSource.next_event(timeout)`` — return any
 non-None object when something relevant changed, or None after ``timeout`` seconds without
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,10 +35,8 @@ __all__ = [
     "Clock",
     "Condition",
     "EventSource",
-    "ManualClock",
     "Progress",
     "QueueEventSource",
-    "ScriptedEventSource",
     "SystemClock",
     "wait_for",
     "wait_until_stable",
@@ -98,12 +96,15 @@ class QueueEventSource:
 class Condition:
     """A check plus what ``wait_for`` needs to describe and drive it.
 
-    ``events`` is the source whose events can change the answer (e.g. a pod watch).
+    ``events`` is the source whose events can change the answer (e.g. a pod watch);
+    ``timeout_class`` names the ``Timeouts`` field that bounds it by default (``rollout``,
+    ``pod_ready``, ``step`` or ``zk``), as the e2e framework's named timeouts do.
     """
 
     check: Callable[[], Progress]
     description: str
     events: EventSource | None = None
+    timeout_class: str = "step"
 
     def __call__(self) -> Progress:
         return self.check()
@@ -327,47 +328,3 @@ def _check_arguments(*, recheck: float, **limits: float) -> None:
             raise ValueError(f"{name} must be >= 0, got {value}")
     if recheck <= 0:
         raise ValueError(f"recheck must be > 0, got {recheck}")
-
-
-# --- test doubles: deterministic time for unit tests of conditions and waits -----------------
-
-
-class ManualClock:
-    """A clock that moves only when slept on or advanced."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("time does not go backwards")
-        self.now += seconds
-
-
-class ScriptedEventSource:
-    """Events at fixed times on a ``ManualClock``; waiting for one advances the clock."""
-
-    def __init__(self, clock: ManualClock, schedule: Iterable[tuple[float, object]] = ()) -> None:
-        self.clock = clock
-        self._pending = sorted(schedule, key=lambda item: item[0])
-        self.delivered: list[tuple[float, object]] = []
-
-    def at(self, when: float, event: object) -> None:
-        self._pending.append((when, event))
-        self._pending.sort(key=lambda item: item[0])
-
-    def next_event(self, timeout: float) -> object | None:
-        now = self.clock.monotonic()
-        if self._pending and self._pending[0][0] <= now + timeout:
-            when, event = self._pending.pop(0)
-            self.clock.advance(max(0.0, when - now))
-            self.delivered.append((self.clock.monotonic(), event))
-            return event
-        self.clock.advance(max(0.0, timeout))
-        return None

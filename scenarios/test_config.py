@@ -18,11 +18,7 @@ import re
 
 import pytest
 
-from harness.ensemble import Ensemble
-from harness.kube.client import Cluster
-from harness.model.zoocfg import parse_zoo_cfg
-from harness.steps import DrillRecorder
-from harness.zk.profile import parse_start_flags
+from harness.drill import Drill, parse_start_flags, parse_zoo_cfg
 
 pytestmark = pytest.mark.config
 
@@ -31,35 +27,27 @@ LOG_LINE = re.compile(
 )
 
 
-def test_start_command_carries_the_tutorials_flags(
-    ensemble: Ensemble, cluster: Cluster, step: DrillRecorder
-) -> None:
-    with step(f"kubectl get sts {ensemble.target.statefulset} -o yaml: the start command"):
-        sts = cluster.statefulset(ensemble.target.statefulset)
-        assert sts is not None, "the StatefulSet is gone"
-        containers = sts["spec"]["template"]["spec"]["containers"]
-        container = next(c for c in containers if c["name"] == ensemble.target.container)
-        flags = parse_start_flags(
-            " ".join(container.get("command", []) + container.get("args", []))
-        )
-        wanted = dict(ensemble.profile.start_flags)
+def test_start_command_carries_the_tutorials_flags(drill: Drill) -> None:
+    with drill.step(f"kubectl get sts {drill.target.statefulset} -o yaml: the start command"):
+        sts = drill.statefulset()
+        flags = parse_start_flags(sts.container(drill.target.container).command_line)
+        wanted = dict(drill.profile.start_flags)
         wrong = [
             f"--{k}={flags.get(k, '(missing)')} (tutorial: {v})"
             for k, v in wanted.items()
             if flags.get(k) != v
         ]
         assert not wrong, "the start command differs from the tutorial's: " + ", ".join(wrong)
-        assert flags.get("servers") == str(sts["spec"]["replicas"]), (
-            f"--servers={flags.get('servers')} but the StatefulSet has "
-            f"{sts['spec']['replicas']} replicas"
+        assert flags.get("servers") == str(sts.replicas), (
+            f"--servers={flags.get('servers')} but the StatefulSet has {sts.replicas} replicas"
         )
 
 
-def test_zoo_cfg_matches_the_flags(ensemble: Ensemble, step: DrillRecorder) -> None:
-    expected = ensemble.profile.expected_zoo_cfg(ensemble.target.start_flags)
-    for pod in ensemble.names:
-        with step(f"kubectl exec {pod} -- cat {ensemble.profile.conf_path}"):
-            result = ensemble.exec(pod, ["cat", ensemble.profile.conf_path])
+def test_zoo_cfg_matches_the_flags(drill: Drill) -> None:
+    expected = drill.profile.expected_zoo_cfg(drill.target.start_flags)
+    for pod in drill.names:
+        with drill.step(f"kubectl exec {pod} -- cat {drill.profile.conf_path}"):
+            result = drill.exec(pod, ["cat", drill.profile.conf_path])
             assert result.ok, result.describe()
             config = parse_zoo_cfg(result.stdout)
             wrong = [
@@ -72,11 +60,11 @@ def test_zoo_cfg_matches_the_flags(ensemble: Ensemble, step: DrillRecorder) -> N
             )
 
 
-def test_logs_go_to_the_console(ensemble: Ensemble, step: DrillRecorder) -> None:
-    first = ensemble.names[0]
-    path = ensemble.profile.log_config_path
-    with step(f"kubectl exec {first} -- cat {path}"):
-        result = ensemble.exec(first, ["cat", path])
+def test_logs_go_to_the_console(drill: Drill) -> None:
+    first = drill.names[0]
+    path = drill.profile.log_config_path
+    with drill.step(f"kubectl exec {first} -- cat {path}"):
+        result = drill.exec(first, ["cat", path])
         assert result.ok, result.describe()
         properties = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
         assert properties.get("log4j.appender.CONSOLE") == "org.apache.log4j.ConsoleAppender", (
@@ -84,19 +72,19 @@ def test_logs_go_to_the_console(ensemble: Ensemble, step: DrillRecorder) -> None
         )
         root = properties.get("zookeeper.root.logger", "")
         assert "CONSOLE" in root, f"the root logger does not log to the console: {root!r}"
-    with step(f"kubectl logs {first} --tail 20"):
-        lines = ensemble.logs(first, tail=20).splitlines()
+    with drill.step(f"kubectl logs {first} --tail 20"):
+        lines = drill.logs(first, tail=20).splitlines()
         assert 0 < len(lines) <= 20, f"kubectl logs --tail 20 returned {len(lines)} lines"
         matching = [line for line in lines if LOG_LINE.match(line)]
-        step.note("ZooKeeper log lines", bool(matching), matching[-1] if matching else "none")
+        drill.note("ZooKeeper log lines", bool(matching), matching[-1] if matching else "none")
         assert matching, "no ZooKeeper log line in the last 20 lines:\n" + "\n".join(lines)
 
 
-def test_runs_as_a_non_privileged_user(ensemble: Ensemble, step: DrillRecorder) -> None:
-    profile = ensemble.profile
-    for pod in ensemble.names:
-        with step(f"kubectl exec {pod} -- ps -eo uid,pid,comm"):
-            result = ensemble.exec(pod, ["ps", "-eo", "uid=,pid=,comm="])
+def test_runs_as_a_non_privileged_user(drill: Drill) -> None:
+    profile = drill.profile
+    for pod in drill.names:
+        with drill.step(f"kubectl exec {pod} -- ps -eo uid,pid,comm"):
+            result = drill.exec(pod, ["ps", "-eo", "uid=,pid=,comm="])
             assert result.ok, result.describe()
             rows = [line.split(None, 2) for line in result.stdout.splitlines() if line.strip()]
             servers = [r for r in rows if len(r) == 3 and r[2] == profile.process_name]
@@ -108,11 +96,11 @@ def test_runs_as_a_non_privileged_user(ensemble: Ensemble, step: DrillRecorder) 
             )
 
 
-def test_data_dir_belongs_to_the_fs_group(ensemble: Ensemble, step: DrillRecorder) -> None:
-    profile = ensemble.profile
-    for pod in ensemble.names:
-        with step(f"kubectl exec {pod} -- ls -ldn {profile.data_dir}"):
-            result = ensemble.exec(pod, ["ls", "-ldn", profile.data_dir])
+def test_data_dir_belongs_to_the_fs_group(drill: Drill) -> None:
+    profile = drill.profile
+    for pod in drill.names:
+        with drill.step(f"kubectl exec {pod} -- ls -ldn {profile.data_dir}"):
+            result = drill.exec(pod, ["ls", "-ldn", profile.data_dir])
             assert result.ok, result.describe()
             fields = result.stdout.split()
             assert len(fields) >= 4, result.describe()

@@ -7,8 +7,11 @@ Tutorial section: "Providing durable storage". What this drill checks:
   stay Bound (``kubectl get pvc -l app=zk``);
 - re-applying the manifest brings back 3/3 Running and Ready;
 - zk-2 serves /hello = world, as ``zkCli.sh get /hello`` shows in the tutorial, and every
-  server still has every sentinel;
+  server still has every sentinel and every write the workload had acknowledged before
+  the ensemble went away;
 - each pod mounts the same claim as before (same PVC uid, same volume).
+
+It deletes the StatefulSet, so it is ``destructive``: on a real cluster it needs the opt-in.
 """
 
 from __future__ import annotations
@@ -17,57 +20,53 @@ from typing import Any
 
 import pytest
 
-from harness.ensemble import Ensemble
-from harness.errors import DrillFailure
-from harness.kube.client import Cluster
-from harness.predicates import pods_gone, pvcs_bound
-from harness.servers import ZooKeeper
-from harness.steps import DrillRecorder
+from harness.drill import Drill, DrillFailure, pods_gone, pvcs_bound
 
-pytestmark = pytest.mark.durability
+pytestmark = [pytest.mark.durability, pytest.mark.destructive]
 
 
-def test_data_survives_deleting_the_statefulset(
-    ensemble: Ensemble, zk: ZooKeeper, cluster: Cluster, step: DrillRecorder
-) -> None:
-    names, last = ensemble.names, ensemble.names[-1]
-    timeouts = ensemble.settings.timeouts
-    with step(f"write /hello = world through {names[0]}"):
-        zk.write(names[0], "/hello", "world")
-    with step("kubectl get pvc -l app=zk: the claim each pod mounts"):
-        before = {pod: _identity(ensemble.data_claim(pod)) for pod in names}
+def test_data_survives_deleting_the_statefulset(drill: Drill) -> None:
+    names, last = drill.names, drill.names[-1]
+    value = f"world-{drill.run_id}"
+    with drill.step(f"write /hello = world through {names[0]}"):
+        drill.zk.write(names[0], "/hello", "world")
+        drill.zk.write(names[0], f"/durability-{drill.run_id}", value)
+    with drill.step("kubectl get pvc -l app=zk: the claim each pod mounts"):
+        before = {pod: _identity(drill.data_claim(pod)) for pod in names}
         for pod in names:
-            step.note(f"{pod} data directory", True, ensemble.describe_data_volume(pod))
+            drill.note(f"{pod} data directory", True, drill.describe_data_volume(pod))
         claims = [c["name"] for c in before.values() if c is not None]
-    with step(f"kubectl delete statefulset {ensemble.target.statefulset}"):
-        ensemble.delete_statefulset()
-    with step("watch every pod terminate; the claims stay Bound"):
-        ensemble.wait(pods_gone(ensemble.pods, names), timeout=timeouts.rollout)
-        ensemble.wait(pvcs_bound(cluster, claims), timeout=timeouts.step)
-    with step("kubectl apply the manifest again"):
-        ensemble.apply()
-    with step(f"wait for {len(names)}/{len(names)} Running and Ready, and a leader"):
-        ensemble.wait_ready()
-        ensemble.wait_serving()
-    with step(f"kubectl exec {last} -- zkCli.sh get /hello"):
-        why = (
-            f": the data did not survive deleting the StatefulSet ({last}'s data directory "
-            f"is on {ensemble.describe_data_volume(last)})"
-        )
-        zk.expect(last, "/hello", "world", why=why)
-        shown = zk.zkcli(last, "get", "/hello")
+    with drill.step(f"kubectl delete statefulset {drill.target.statefulset}", disturbs=names,
+                    may_lose_quorum=True):
+        drill.delete_statefulset()
+    with drill.step("watch every pod terminate; the claims stay Bound", disturbs=names,
+                    may_lose_quorum=True):
+        drill.wait(pods_gone(drill.pods, names))
+        drill.wait(pvcs_bound(drill.pods, drill.objects, claims))
+    with drill.step("kubectl apply the manifest again", disturbs=names, may_lose_quorum=True):
+        drill.apply()
+    with drill.step(f"wait for {len(names)}/{len(names)} Running and Ready, and a leader",
+                    disturbs=names, may_lose_quorum=True):
+        drill.wait_ready()
+        drill.wait_serving()
+    with drill.step(f"kubectl exec {last} -- zkCli.sh get /hello"):
+        why = (f": the data did not survive deleting the StatefulSet ({last}'s data directory "
+               f"is on {drill.describe_data_volume(last)})")
+        drill.zk.expect(last, "/hello", "world", why=why)
+        drill.zk.expect(last, f"/durability-{drill.run_id}", value, why=why)
+        shown = drill.zk.zkcli(last, "get", "/hello")
         assert "world" in shown.output.splitlines(), f"zkCli.sh disagrees: {shown.describe()}"
-    with step("every sentinel written earlier, on every server"):
+    with drill.step("every sentinel written earlier, on every server"):
         try:
-            zk.check_sentinels()
+            drill.zk.check_sentinels()
         except DrillFailure as exc:
-            raise DrillFailure(f"the data did not survive deleting the StatefulSet: {exc}") from exc
-    with step("each pod mounts the same claim as before"):
+            raise DrillFailure(f"the data did not survive deleting the StatefulSet: {exc}"
+                               ) from exc
+    with drill.step("each pod mounts the same claim as before"):
         for pod in names:
-            after = _identity(ensemble.data_claim(pod))
+            after = _identity(drill.data_claim(pod))
             assert after == before[pod], (
-                f"{pod} mounted {before[pod]} before and mounts {after} now"
-            )
+                f"{pod} mounted {before[pod]} before and mounts {after} now")
 
 
 def _identity(pvc: dict[str, Any] | None) -> dict[str, str] | None:

@@ -16,26 +16,21 @@ from __future__ import annotations
 
 import pytest
 
-from harness.ensemble import Ensemble
-from harness.model.ordinals import expected_server_lines
-from harness.model.zoocfg import parse_zoo_cfg
-from harness.servers import ZooKeeper
-from harness.steps import DrillRecorder
-from harness.timeline import creation_order
+from harness.drill import Drill, creation_order, expected_server_lines, parse_zoo_cfg
 
 pytestmark = pytest.mark.ensemble
 
 
-def test_pods_created_in_ordinal_order(ensemble: Ensemble, step: DrillRecorder) -> None:
-    with step("kubectl get pods -w -l app=zk, as recorded while the ensemble was created"):
-        if ensemble.creation is None:
+def test_pods_created_in_ordinal_order(drill: Drill) -> None:
+    with drill.step("kubectl get pods -w -l app=zk, as recorded while the ensemble was created"):
+        if drill.creation is None:
             pytest.skip(
                 "the ensemble's pods existed before this session (--use-existing or a kept "
                 "ensemble), so their creation was not watched"
             )
-        order = creation_order(ensemble.creation, ensemble.names)
+        order = creation_order(drill.creation, drill.names)
         for line in order.evidence:
-            step.note("creation", order.observed, line)
+            drill.note("creation", order.observed, line)
         assert order.observed, "the creation of some pods was not observed: " + "; ".join(
             order.evidence
         )
@@ -44,20 +39,20 @@ def test_pods_created_in_ordinal_order(ensemble: Ensemble, step: DrillRecorder) 
         )
 
 
-def test_hostnames_are_the_pod_names(ensemble: Ensemble, step: DrillRecorder) -> None:
-    for member in ensemble.target.members:
-        with step(f"kubectl exec {member.pod} -- hostname"):
-            result = ensemble.exec(member.pod, ["hostname"])
+def test_hostnames_are_the_pod_names(drill: Drill) -> None:
+    for member in drill.target.members:
+        with drill.step(f"kubectl exec {member.pod} -- hostname"):
+            result = drill.exec(member.pod, ["hostname"])
             assert result.ok, result.describe()
             assert result.stdout.strip() == member.pod, (
                 f"{member.pod} says its hostname is {result.stdout.strip()!r}"
             )
 
 
-def test_myid_is_the_ordinal_plus_one(ensemble: Ensemble, step: DrillRecorder) -> None:
-    for member in ensemble.target.members:
-        with step(f"kubectl exec {member.pod} -- cat {ensemble.profile.myid_path}"):
-            result = ensemble.exec(member.pod, ["cat", ensemble.profile.myid_path])
+def test_myid_is_the_ordinal_plus_one(drill: Drill) -> None:
+    for member in drill.target.members:
+        with drill.step(f"kubectl exec {member.pod} -- cat {drill.profile.myid_path}"):
+            result = drill.exec(member.pod, ["cat", drill.profile.myid_path])
             assert result.ok, result.describe()
             assert result.stdout.strip() == str(member.myid), (
                 f"{member.pod} has myid {result.stdout.strip()!r}, expected {member.myid} "
@@ -65,30 +60,30 @@ def test_myid_is_the_ordinal_plus_one(ensemble: Ensemble, step: DrillRecorder) -
             )
 
 
-def test_fqdns_resolve_in_the_headless_service(ensemble: Ensemble, step: DrillRecorder) -> None:
-    for member in ensemble.target.members:
-        with step(f"kubectl exec {member.pod} -- hostname -f"):
-            result = ensemble.exec(member.pod, ["hostname", "-f"])
+def test_fqdns_resolve_in_the_headless_service(drill: Drill) -> None:
+    for member in drill.target.members:
+        with drill.step(f"kubectl exec {member.pod} -- hostname -f"):
+            result = drill.exec(member.pod, ["hostname", "-f"])
             assert result.ok, result.describe()
             assert result.stdout.strip() == member.fqdn, (
                 f"{member.pod}'s FQDN is {result.stdout.strip()!r}, expected {member.fqdn}"
             )
 
 
-def test_zoo_cfg_lists_every_server(ensemble: Ensemble, step: DrillRecorder) -> None:
-    target, profile = ensemble.target, ensemble.profile
+def test_zoo_cfg_lists_every_server(drill: Drill) -> None:
+    target, profile = drill.target, drill.profile
     expected = expected_server_lines(
         target.statefulset,
         target.replicas,
         target.service,
         target.namespace,
-        ensemble.settings.cluster_domain,
+        drill.settings.cluster_domain,
         profile.server_port,
         profile.election_port,
     )
-    for pod in ensemble.names:
-        with step(f"kubectl exec {pod} -- cat {profile.conf_path}"):
-            result = ensemble.exec(pod, ["cat", profile.conf_path])
+    for pod in drill.names:
+        with drill.step(f"kubectl exec {pod} -- cat {profile.conf_path}"):
+            result = drill.exec(pod, ["cat", profile.conf_path])
             assert result.ok, result.describe()
             lines = parse_zoo_cfg(result.stdout).server_lines()
             flag = target.start_flags.get("servers")
@@ -100,9 +95,10 @@ def test_zoo_cfg_lists_every_server(ensemble: Ensemble, step: DrillRecorder) -> 
             )
 
 
-def test_exactly_one_leader(ensemble: Ensemble, zk: ZooKeeper, step: DrillRecorder) -> None:
-    with step("srvr on every server: one leader, the others followers"):
-        health = zk.health()
-        assert health.healthy, f"not one leader and {len(zk.pods) - 1} followers: {health.detail}"
-        assert health.leader in ensemble.names
-        assert sorted(health.followers) == sorted(set(ensemble.names) - {health.leader})
+def test_exactly_one_leader(drill: Drill) -> None:
+    with drill.step("srvr on every server: one leader, the others followers"):
+        health = drill.zk.health()
+        assert health.healthy, (
+            f"not one leader and {len(drill.zk.pods) - 1} followers: {health.detail}")
+        assert health.leader in drill.names
+        assert sorted(health.followers) == sorted(set(drill.names) - {health.leader})

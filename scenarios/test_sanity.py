@@ -12,42 +12,39 @@ from __future__ import annotations
 
 import pytest
 
-from harness.ensemble import Ensemble
-from harness.model.progress import Progress
-from harness.servers import ZooKeeper
-from harness.steps import DrillRecorder
-from harness.waits import Condition
+from harness.drill import Condition, Drill, Progress
 
 pytestmark = pytest.mark.sanity
 
 
-def test_write_through_one_read_through_the_others(
-    ensemble: Ensemble, zk: ZooKeeper, step: DrillRecorder
-) -> None:
-    first, *others = ensemble.names
-    with step(f"write /hello = world through {first}"):
-        zk.write(first, "/hello", "world")
+def test_write_through_one_read_through_the_others(drill: Drill) -> None:
+    first, *others = drill.names
+    unique = f"/sanity-{drill.run_id}", f"written-by-{drill.run_id}"  # no earlier run's value
+    with drill.step(f"write /hello = world through {first}"):
+        drill.zk.write(first, "/hello", "world")
+        drill.zk.write(first, *unique)
     for pod in others:
-        with step(f"read /hello through {pod} (its own session, after sync)"):
-            zk.expect(pod, "/hello", "world", why=f" after writing it through {first}")
+        with drill.step(f"read /hello through {pod} (its own session, after sync)"):
+            drill.zk.expect(pod, "/hello", "world", why=f" after writing it through {first}")
+            drill.zk.expect(pod, *unique, why=f" after writing it through {first}")
 
 
-def test_zkcli_in_the_pods(ensemble: Ensemble, zk: ZooKeeper, step: DrillRecorder) -> None:
-    first, *others = ensemble.names
-    path, value = f"/hello-{ensemble.run_id}", "world"
-    with step(f"kubectl exec {first} -- zkCli.sh create {path} {value}"):
-        created = zk.zkcli(first, "create", path, value)
+def test_zkcli_in_the_pods(drill: Drill) -> None:
+    first, *others = drill.names
+    path, value = f"/hello-{drill.run_id}", "world"
+    with drill.step(f"kubectl exec {first} -- zkCli.sh create {path} {value}"):
+        created = drill.zk.zkcli(first, "create", path, value)
         assert created.ok and f"Created {path}" in created.output, created.describe()
     for pod in others:
-        with step(f"kubectl exec {pod} -- zkCli.sh get {path}"):
-            ensemble.wait(_zkcli_shows(zk, pod, path, value), timeout=ensemble.settings.timeouts.zk)
+        with drill.step(f"kubectl exec {pod} -- zkCli.sh get {path}"):
+            drill.wait(_zkcli_shows(drill, pod, path, value), timeout=drill.timeouts.zk)
 
 
-def _zkcli_shows(zk: ZooKeeper, pod: str, path: str, value: str) -> Condition:
+def _zkcli_shows(drill: Drill, pod: str, path: str, value: str) -> Condition:
     """zkCli.sh's ``get`` prints the value on a line of its own once ``pod`` has the write."""
 
     def check() -> Progress:
-        result = zk.zkcli(pod, "get", path)
+        result = drill.zk.zkcli(pod, "get", path)
         lines = [line.strip() for line in result.output.splitlines()]
         return Progress(result.ok and value in lines, result.describe())
 

@@ -15,33 +15,25 @@ from __future__ import annotations
 
 import pytest
 
-from harness.ensemble import Ensemble
-from harness.kube.client import Cluster
-from harness.model.disruption import hostname_anti_affinity
-from harness.steps import DrillRecorder
+from harness.drill import Drill
 
 pytestmark = pytest.mark.spread
 
 
-def test_servers_run_on_different_nodes(ensemble: Ensemble, step: DrillRecorder) -> None:
-    assert ensemble.pods is not None
-    with step("kubectl get pod zk-N --template {{.spec.nodeName}}"):
-        current = ensemble.pods.current()
-        nodes = {pod: current[pod].node for pod in ensemble.names}
+def test_servers_run_on_different_nodes(drill: Drill) -> None:
+    with drill.step("kubectl get pod zk-N --template {{.spec.nodeName}}"):
+        current = drill.pods.current()
+        nodes = {pod: current[pod].node for pod in drill.names}
         for pod, node in nodes.items():
-            step.note(f"{pod} node", node is not None, str(node))
+            drill.note(f"{pod} node", node is not None, str(node))
         shared = {n for n in nodes.values() if list(nodes.values()).count(n) > 1}
         assert not shared, f"servers share a node: {nodes}"
 
 
-def test_anti_affinity_keeps_them_apart(
-    ensemble: Ensemble, cluster: Cluster, step: DrillRecorder
-) -> None:
-    name = ensemble.target.statefulset
-    with step(f"kubectl get sts {name} -o yaml: spec.template.spec.affinity"):
-        sts = cluster.statefulset(name)
-        assert sts is not None, f"statefulset {name} does not exist"
-        rule = hostname_anti_affinity(sts["spec"]["template"])
-        step.note("required anti-affinity on kubernetes.io/hostname", rule.ok, rule.detail)
+def test_anti_affinity_keeps_them_apart(drill: Drill) -> None:
+    name = drill.target.statefulset
+    with drill.step(f"kubectl get sts {name} -o yaml: spec.template.spec.affinity"):
+        rule = drill.statefulset().anti_affinity()
+        drill.note("required anti-affinity on kubernetes.io/hostname", rule.ok, rule.detail)
         assert rule.ok, (f"nothing guarantees the servers run on different nodes: {rule.detail}; "
                          "a node failure could take out a quorum")

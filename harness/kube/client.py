@@ -22,6 +22,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from harness.errors import ClusterError, ConfigError
 from harness.kube import apply as apply_mod
+from harness.kube import drain as drain_mod
 from harness.kube import exec as exec_mod
 from harness.kube import logs as logs_mod
 from harness.kube import portforward as pf_mod
@@ -177,16 +178,9 @@ class Cluster(Objects):
         watcher.start()
         return watcher
 
-    def evict(self, pod: str) -> dict[str, Any]:
-        """``pods/eviction``: 201 when allowed; ``ApiError`` 429 when a PDB refuses."""
-        body = {
-            "apiVersion": "policy/v1",
-            "kind": "Eviction",
-            "metadata": {"name": pod, "namespace": self.namespace},
-        }
-        return self.transport.request(
-            "POST", f"/api/v1/namespaces/{self.namespace}/pods/{pod}/eviction", body=body
-        )
+    def try_evict(self, pod: str) -> drain_mod.EvictionAnswer:
+        """One ``pods/eviction`` attempt; a PDB refusal (429) is an answer, not an error."""
+        return drain_mod.try_evict(self.transport, self.namespace, pod)
 
     def close(self) -> None:
         self.transport.close()

@@ -57,6 +57,7 @@ class PodWatcher:
         self._pods: dict[str, dict[str, Any]] = {}
         self._events: list[PodEvent] = []
         self._subscribers: weakref.WeakSet[QueueEventSource] = weakref.WeakSet()
+        self._listeners: list[Callable[[PodEvent], None]] = []
         self._stop = threading.Event()
         self._response: urllib3.BaseHTTPResponse | None = None
         self._thread: threading.Thread | None = None
@@ -117,6 +118,11 @@ class PodWatcher:
         with self._lock:
             self._subscribers.add(source)
         return source
+
+    def add_listener(self, listener: Callable[[PodEvent], None]) -> None:
+        """Call ``listener(event)`` (from the watch thread) for every event from now on."""
+        with self._lock:
+            self._listeners.append(listener)
 
     # -- internals ---------------------------------------------------------------------------
     def _run(self) -> None:
@@ -211,8 +217,14 @@ class PodWatcher:
             event = PodEvent(seq, self._clock(), time.monotonic(), kind, snapshot)
             self._events.append(event)
             subscribers = list(self._subscribers)
+            listeners = list(self._listeners)
         for source in subscribers:
             source.put(event)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a broken listener (the transcript) must not stop the watch
+                _LOG.exception("pod event listener failed")
 
 
 def _list(transport: Transport, namespace: str, selector: str) -> tuple[list[dict], str]:

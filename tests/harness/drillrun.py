@@ -50,7 +50,7 @@ def cluster_in(kubeconfig: Path, namespace: str) -> Cluster:
 def drill_args(kubeconfig: Path, namespace: str, report_dir: Path,
                manifest: Path | None = None) -> list[str]:
     """The command line of a drill run against the test's localkube."""
-    args = [str(REPO / "scenarios"), "-p", "harness.repair_plugin", "--cluster=kube",
+    args = [str(REPO / "scenarios"), "--cluster=kube",
             f"--kubeconfig={kubeconfig}", f"--namespace={namespace}", "--allow-destructive",
             f"--confirm-context={CONTEXT}", f"--report-dir={report_dir}"]
     return [*args, f"--manifest={manifest}"] if manifest else args

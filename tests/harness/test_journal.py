@@ -247,9 +247,9 @@ def faults(nodes: FakeNodes, store: MemoryStore) -> Faults:
 def test_a_node_cordoned_before_the_drill_stays_cordoned() -> None:
     nodes, store = FakeNodes(a=True, b=False), MemoryStore()
     f = faults(nodes, store)
-    with f.cordoned("a") as ours_a, f.cordoned("b") as ours_b:
-        assert (ours_a, ours_b) == (False, True)
-        assert [Entry.from_json(v).target for v in store.data.values()] == ["node/b"]
+    assert (f.cordon("a"), f.cordon("b")) == (False, True)
+    assert [Entry.from_json(v).target for v in store.data.values()] == ["node/b"]
+    f.restore_all()
     assert nodes.state == {"a": True, "b": False}
     assert store.data == {}
 
@@ -265,18 +265,19 @@ def test_extra_nodes_are_cordoned_and_restored_keeping_the_preferred_ones() -> N
     nodes, store = FakeNodes(n1=False, n2=False, n3=False, n4=False, n5=False, n6=True), \
         MemoryStore()
     f = faults(nodes, store)
-    with f.extra_nodes_cordoned(keep=3, prefer=["n5", "n2"]) as kept:
-        assert kept == ["n5", "n2", "n1"]
-        assert {n for n, c in nodes.state.items() if c} == {"n3", "n4", "n6"}
-        assert len(store.data) == 2
+    kept = f.cordon_all_but(3, prefer=["n5", "n2"])
+    assert kept == ["n5", "n2", "n1"]
+    assert {n for n, c in nodes.state.items() if c} == {"n3", "n4", "n6"}
+    assert len(store.data) == 2
+    assert f.uncordon_all() == ["n3", "n4"]
     assert {n for n, c in nodes.state.items() if c} == {"n6"}
+    assert store.data == {}
 
 
 def test_too_few_schedulable_nodes_is_said_plainly() -> None:
     f = faults(FakeNodes(a=False, b=True), MemoryStore())
-    cordoning = f.extra_nodes_cordoned(keep=4)
     with pytest.raises(AssertionError, match="needs 4 schedulable nodes, the cluster has 1: a"):
-        cordoning.__enter__()
+        f.cordon_all_but(4)
 
 
 def test_the_cordon_is_journaled_before_the_patch() -> None:

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.faults import manifest_drift
 from harness.kube.apply import Manifest
 from harness.kube.client import Cluster
 from harness.localkube_process import LocalkubeProcess
 from harness.settings import DEFAULT_MANIFEST
+from harness.undo import manifest_drift
 from tests.harness.drillrun import (
     REPO,
     child_env,

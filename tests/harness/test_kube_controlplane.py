@@ -3,7 +3,7 @@
 No containers run, so the tests play the kubelet the way Kubernetes' integration tests do:
 they write pod status through the status subresource. That is enough to check what the
 harness does with the API: connecting, server-side apply, the pod watcher and the waits
-it wakes, and the predicates' details.
+it wakes, and the conditions' details.
 """
 
 from __future__ import annotations
@@ -15,13 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ClusterError, ConfigError
-from harness.kube.apply import Manifest
-from harness.kube.client import Cluster, connect
-from harness.kube.objects import POD
-from harness.localkube_process import LocalkubeProcess
-from harness.model.progress import Progress
-from harness.predicates import (
+from harness.conditions import (
     pod_exists,
     pod_gone,
     pod_running_ready,
@@ -29,6 +23,12 @@ from harness.predicates import (
     pvcs_bound,
     statefulset_rolled_out,
 )
+from harness.errors import ClusterError, ConfigError
+from harness.kube.apply import Manifest
+from harness.kube.client import Cluster, connect
+from harness.kube.objects import POD
+from harness.localkube_process import LocalkubeProcess
+from harness.model.progress import Progress
 from harness.settings import DEFAULT_MANIFEST
 from harness.waits import wait_for
 
@@ -148,20 +148,20 @@ def test_a_deleted_pod_is_gone_and_its_claim_stays_bound(
     cluster = cluster_in(control_plane, "gone")
     with cluster.watch_pods("app=zk") as watcher:
         cluster.apply(Manifest.load(DEFAULT_MANIFEST))
-        wait_for(pvcs_bound(cluster, ["datadir-zk-0"], watcher.subscribe()), timeout=30)
+        wait_for(pvcs_bound(watcher, cluster, ["datadir-zk-0"]), timeout=30)
         wait_for(pod_exists(watcher, "zk-0"), timeout=30)
         uid = watcher.current()["zk-0"].uid
         cluster.delete(POD, "zk-0", grace_seconds=0)
         result = wait_for(pod_gone(watcher, "zk-0", uid=uid), timeout=30)
         assert "is gone" in result.detail
         assert any(e.type == "DELETED" and e.pod.uid == uid for e in watcher.events())
-        assert pvcs_bound(cluster, ["datadir-zk-0"])().detail == "1/1 Bound"
+        assert pvcs_bound(None, cluster, ["datadir-zk-0"])().detail == "1/1 Bound"
 
 
 def test_rollout_waits_report_kubectls_words(control_plane: LocalkubeProcess) -> None:
     cluster = cluster_in(control_plane, "rollout")
     cluster.apply(Manifest.load(DEFAULT_MANIFEST))
-    rolled_out = statefulset_rolled_out(cluster, "zk")
+    rolled_out = statefulset_rolled_out(None, cluster, "zk")
     observed = wait_for(
         lambda: Progress("observed" not in rolled_out().detail, rolled_out().detail),
         timeout=10,
@@ -169,7 +169,7 @@ def test_rollout_waits_report_kubectls_words(control_plane: LocalkubeProcess) ->
     )
     assert observed.detail == "Waiting for 3 pods to be ready..."
     assert not rolled_out().done
-    missing = statefulset_rolled_out(cluster, "nope")()
+    missing = statefulset_rolled_out(None, cluster, "nope")()
     assert missing == Progress(False, "statefulset nope does not exist")
 
 

@@ -9,12 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from harness.errors import FourLetterWordError, StabilityLost, WaitTimeout
+from harness.testing import ManualClock, ScriptedEventSource
 from harness.waits import (
     Condition,
-    ManualClock,
     Progress,
     QueueEventSource,
-    ScriptedEventSource,
     wait_for,
     wait_until_stable,
 )

@@ -1,0 +1,138 @@
+"""Undo, for the plugin: a drill's faults and their end check, and the journal's replay.
+
+- ``faults_factory``: how a ``Drill`` gets its ``Faults`` (journaled in the namespace's
+  ConfigMap under the session's run id); on a real cluster the destructive opt-in is
+  checked again on first use (defence in depth: the run was already refused at collection).
+- ``restore_and_check``: at the end of a drill, undo whatever it left open, then assert that
+  no node is cordoned that was not before and that the StatefulSet's pod template equals
+  the manifest's (or the one the drill found, with ``--use-existing``).
+- ``replay``: undo the entries of runs that are over (the next run, ``--zkdrill-repair``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from harness.errors import DrillFailure
+from harness.journal import ConfigMapStore, Journal, Outcome, Owner
+from harness.safety import active_context, require_destructive
+from harness.settings import Settings, Timeouts
+
+if TYPE_CHECKING:
+    from harness.drilling import Drill
+    from harness.faults import Faults
+    from harness.kube.client import Cluster
+
+
+def faults_factory(settings: Settings, cluster: Cluster) -> Callable[[Drill], Faults]:
+    def make(drill: Drill) -> Faults:
+        from harness.faults import Faults
+
+        if settings.cluster != "local":
+            require_destructive(settings, active_context(settings))
+        journal = Journal(ConfigMapStore(cluster.transport, cluster.namespace),
+                          Owner.current(drill.run_id))
+        return Faults(cluster, journal, container=drill.target.container,
+                      restart_command=("pkill", drill.profile.process_name),
+                      timeouts=settings.timeouts, events=drill.pods, log=drill.command)
+
+    return make
+
+
+@dataclass(frozen=True)
+class ClusterBefore:
+    """What the end check compares with: cordoned nodes and the live pod template."""
+
+    cordoned: frozenset[str]
+    template: dict[str, Any]
+
+    @classmethod
+    def of(cls, cluster: Cluster, statefulset: str) -> ClusterBefore:
+        from harness.kube.drain import is_cordoned
+
+        live = cluster.statefulset(statefulset)
+        if live is None:
+            raise DrillFailure(f"statefulset {statefulset} does not exist")
+        return cls(frozenset(n["metadata"]["name"] for n in cluster.nodes() if is_cordoned(n)),
+                   live["spec"]["template"])
+
+
+def restore_and_check(drill: Drill, cluster: Cluster, before: ClusterBefore) -> None:
+    """Undo every fault still open; fail naming anything not as it was before the drill."""
+    from harness.kube.drain import is_cordoned
+
+    made = drill.faults_used
+    with drill.recorder("undo every fault; no node left cordoned; the template is the "
+                        "manifest's"):
+        problems = []
+        if made is not None:
+            problems += [o.describe() for o in made.restore_all() if not o.ok]
+            problems += [f"journal entry still open: {e.describe()}" for e in made.journal.mine()]
+        cordoned = {n["metadata"]["name"] for n in cluster.nodes() if is_cordoned(n)}
+        problems += [f"node/{n} is cordoned and was not before the drill"
+                     for n in sorted(cordoned - before.cordoned)]
+        problems += _template_problems(drill, cluster, before.template)
+        if not problems and made is not None:
+            _settle(drill, made.patched)
+        drill.note("cluster restored", not problems, "; ".join(problems) or
+                   "as before the drill")
+        if problems:
+            raise DrillFailure("the drill did not leave the cluster as it found it: "
+                               + "; ".join(problems))
+
+
+def _settle(drill: Drill, patched: set[str]) -> None:
+    """Pods of an abandoned revision are replaced before the ensemble's end check looks."""
+    from harness.conditions import rollout_settled
+
+    for name in sorted(patched):
+        drill.wait(rollout_settled(drill.pods, drill.objects, name))
+
+
+def _template_problems(drill: Drill, cluster: Cluster, before: dict[str, Any]) -> list[str]:
+    from harness.undo import manifest_drift
+
+    name = drill.target.statefulset
+    if drill.ensemble.manifest is not None:
+        drift = manifest_drift(cluster, drill.ensemble.manifest.statefulset(name))
+        return [drift] if drift else []
+    live = cluster.statefulset(name)
+    if live is None or live["spec"]["template"] != before:
+        return [f"statefulset {name}: the pod template differs from the one the drill found"]
+    return []
+
+
+def replay(cluster: Cluster, timeouts: Timeouts) -> tuple[list[Outcome], list[Any]]:
+    """Undo the entries of runs that are over; return outcomes and the live runs' entries."""
+    from harness.undo import undoers
+
+    journal = Journal(ConfigMapStore(cluster.transport, cluster.namespace),
+                      Owner.current(f"replay{uuid.uuid4().hex[:8]}"))
+    leftovers, live = journal.leftovers()
+    return journal.undo_all(leftovers, undoers(cluster, timeouts)), live
+
+
+def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -> list[str]:
+    """After restoring templates, wait until their pods are all back on the restored one."""
+    from harness.conditions import rollout_settled
+    from harness.kube.objects import label_selector
+    from harness.waits import wait_for
+
+    lines = []
+    for name in sorted({o.entry.undo["statefulset"] for o in outcomes
+                        if o.ok and o.entry.kind == "template"}):
+        sts = cluster.statefulset(name)
+        if sts is None:
+            continue
+        selector = label_selector(sts["spec"]["selector"].get("matchLabels") or {})
+        watcher = cluster.watch_pods(selector)  # wakes the wait on every pod change
+        try:
+            done = wait_for(rollout_settled(watcher, cluster, name), timeout=timeout,
+                            recheck=2.0)
+        finally:
+            watcher.stop()
+        lines.append(f"statefulset {name}: {done.detail}")
+    return lines

@@ -1,0 +1,147 @@
+"""What lives for one pytest session: settings, localkube, the connection, the ensemble.
+
+``Session`` starts nothing until a selected test needs the cluster, so ``pytest tests/``
+never starts localkube. It deploys the ensemble once (recorded as the run's setup, watched
+from before the first pod exists so ordered creation is on record) and deletes what it
+created at the end unless ``--keep`` or ``--use-existing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.report import RunRecord
+from harness.settings import Settings
+from harness.steps import DrillRecord, DrillRecorder, StepRecord, now
+from harness.timeline import PodEvent
+from harness.zk.profile import ImageProfile, get_profile
+
+if TYPE_CHECKING:  # the kube layer (kubernetes, kazoo) loads only when a drill needs it
+    from harness.ensemble import Ensemble
+    from harness.kube.apply import Manifest
+    from harness.kube.client import Cluster
+    from harness.localkube_process import LocalkubeProcess
+
+
+class Session:
+    """Everything that lives for one pytest session."""
+
+    def __init__(self, settings: Settings, report_dir: Path) -> None:
+        self.settings = settings
+        self.report_dir = report_dir
+        self.profile: ImageProfile = get_profile(settings.zk_profile)
+        self.run = RunRecord(settings)
+        self.localkube: LocalkubeProcess | None = None
+        self.report_files: list[Path] = []
+        self._cluster: Cluster | None = None
+        self._manifest: Manifest | None = None
+        self._ensemble: Ensemble | None = None
+        # the live transcript's hooks (``harness.plugin.transcript``), when it is on
+        self.step_observers: list[Callable[[str, StepRecord], None]] = []
+        self.pod_listener: Callable[[PodEvent], None] | None = None
+
+    def manifest(self) -> Manifest | None:
+        """The manifest to deploy (None with ``--use-existing``); checked on first use."""
+        if self.settings.use_existing:
+            return None
+        if self._manifest is None:
+            from harness.kube.apply import Manifest
+
+            manifest = Manifest.load(
+                self.settings.manifest, image=self.settings.image, container=self.profile.container
+            )
+            manifest.statefulset(self.settings.statefulset)
+            self._manifest = manifest
+        return self._manifest
+
+    def cluster(self) -> Cluster:
+        """Connect (starting localkube first for ``--cluster=local``); ``ConfigError`` if not."""
+        if self._cluster is None:
+            from harness.kube.client import connect
+            from harness.localkube_process import LocalkubeProcess
+
+            self.manifest()  # a broken manifest fails before anything starts
+            s = self.settings
+            if s.cluster == "local":
+                if self.localkube is None:
+                    self.localkube = LocalkubeProcess(nodes=s.localkube_nodes).start()
+                    self.run.localkube = self.localkube.describe()
+                self._cluster = connect(
+                    self.localkube.kubeconfig, None, s.namespace, create_namespace=True, local=True
+                )
+            else:
+                self._cluster = connect(s.kubeconfig, s.context, s.namespace)
+            self.run.cluster = self._cluster.describe()
+        return self._cluster
+
+    def ensemble(self) -> Ensemble:
+        """Deploy (or adopt) the ensemble once, recorded as the run's setup."""
+        if self._ensemble is None:
+            from harness.drilling import Drill
+            from harness.ensemble import Ensemble
+
+            ensemble = Ensemble(self.cluster(), self.settings, self.profile, self.manifest())
+            record = DrillRecord("session setup", "deploy the ensemble", [])
+            self.run.setup = record
+            recorder = DrillRecorder(record)
+            for observer in self.step_observers:
+                recorder.observers.append(observer)
+            deployer = Drill(ensemble, recorder)
+            if self.pod_listener is not None:
+                deployer.pods.add_listener(self.pod_listener)
+            try:
+                deployer.deploy()
+            except BaseException as exc:
+                record.outcome, record.message = "failed", str(exc)
+                raise
+            finally:
+                deployer.close()
+                record.ended = now()
+            record.outcome = "passed"
+            self._ensemble = ensemble
+        return self._ensemble
+
+    def teardown_ensemble(self) -> None:
+        ensemble, self._ensemble = self._ensemble, None
+        if ensemble is None:
+            return
+        ensemble.servers.close()
+        if self.settings.keep or self.settings.use_existing:
+            flag = "--keep" if self.settings.keep else "--use-existing"
+            self.run.teardown.append(f"{flag}: the ensemble was left as it is")
+            return
+        try:
+            deleted = ensemble.teardown()
+        except HarnessError as exc:
+            self.run.teardown.append(f"could not delete the ensemble: {exc}")
+            return
+        self.run.teardown.append("deleted " + (", ".join(deleted) if deleted else "nothing"))
+
+    def close(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+        if self.localkube is not None:
+            if self.settings.keep:
+                self.run.teardown.append(
+                    f"--keep: localkube left running; KUBECONFIG={self.localkube.kubeconfig}; "
+                    f"stop it with: python -m localkube down --state-dir "
+                    f"{self.localkube.state_dir / 'state'}"
+                )
+            else:
+                code = self.localkube.stop()
+                self.run.teardown.append(f"stopped localkube (exit {code})")
+            self.localkube = None
+
+
+SESSION_KEY = pytest.StashKey[Session]()
+RECORD_KEY = pytest.StashKey[DrillRecord]()
+
+
+def get_session(config: pytest.Config) -> Session:
+    return config.stash[SESSION_KEY]

@@ -1,0 +1,129 @@
+"""Undo functions for journal entries, and the check that a template equals the manifest's.
+
+The same functions undo a fault at the end of its drill and the entries a killed run left
+behind (``pytest --zkdrill-repair`` or the next run), so each needs nothing but the entry
+and is idempotent: undoing what is already undone says so and succeeds.
+
+- ``cordon``: uncordon the node (if it is still cordoned);
+- ``template``: put the recorded pod template back (strategic merge with ``$patch:
+  replace``, as ``rollout undo`` does);
+- ``script``: wait for the container the file was removed from to be restarted (by its
+  liveness probe, or by the recorded restart command if nothing does), then check the file
+  is back in the new container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from harness.conditions import container_replaced
+from harness.errors import ClusterError, HarnessError
+from harness.journal import Entry, Undoer
+from harness.kube.apply import FIELD_MANAGER
+from harness.kube.client import Cluster
+from harness.kube.drain import uncordon
+from harness.kube.objects import PATCH_TYPES, STATEFULSET, label_selector
+from harness.model.progress import Progress
+from harness.settings import Timeouts
+from harness.waits import Condition, wait_for
+
+
+def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
+    return {
+        "cordon": partial(undo_cordon, cluster),
+        "template": partial(undo_template, cluster),
+        "script": partial(undo_script, cluster, timeouts),
+    }
+
+
+def undo_cordon(cluster: Cluster, entry: Entry) -> str:
+    node = entry.undo["node"]
+    return f"node/{node} uncordoned" if uncordon(cluster, node) else \
+        f"node/{node} already schedulable (or gone)"
+
+
+def undo_template(cluster: Cluster, entry: Entry) -> str:
+    name, previous = entry.undo["statefulset"], entry.undo["template"]
+    sts = cluster.statefulset(name)
+    if sts is None:
+        return f"statefulset {name} is gone; nothing to restore"
+    if sts["spec"]["template"] == previous:
+        return f"statefulset {name}: template already as recorded"
+    restored = cluster.patch(STATEFULSET, name, {"spec": {"template": {**previous,
+                                                                      "$patch": "replace"}}},
+                             "strategic")
+    if restored["spec"]["template"] != previous:
+        raise ClusterError(f"statefulset {name}: the template still differs after the restore")
+    return f"statefulset {name}: template restored as recorded before the patch"
+
+
+def undo_script(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
+    u = entry.undo
+    pod, path, container = u["pod"], u["path"], u["container"]
+    current = cluster.pod(pod)
+    if current is None or current["metadata"]["uid"] != u["uid"]:
+        return f"{pod} was replaced by a new pod, which has its own {path}"
+    labels = u.get("labels") or {}
+    watcher = cluster.watch_pods(label_selector(labels)) if labels else None
+    try:
+        restarted = container_replaced(watcher, cluster, pod, container, u["container_id"])
+        how = "the container had been restarted"
+        if not restarted().done:
+            budget = float(u.get("budget") or 0)
+            try:
+                if budget <= 0:
+                    raise HarnessError("no liveness probe")
+                wait_for(restarted, timeout=budget + 30.0, recheck=1.0)
+                how = "the liveness probe restarted the container"
+            except HarnessError:
+                cluster.exec(pod, list(u["restart_command"]), container=container, timeout=60)
+                wait_for(restarted, timeout=timeouts.pod_ready, recheck=1.0)
+                how = f"nothing restarted the container, so `{' '.join(u['restart_command'])}` did"
+
+        def back() -> Progress:
+            result = cluster.exec(pod, ["test", "-e", path], container=container, timeout=30)
+            return Progress(result.exit_code == 0, result.describe())
+
+        events = watcher.subscribe() if watcher else None
+        wait_for(Condition(back, f"{path} back in {pod}", events), timeout=timeouts.pod_ready,
+                 recheck=1.0, tolerate=(ClusterError,))
+    finally:
+        if watcher is not None:
+            watcher.stop()
+    return f"{how}; {path} is back in {pod}"
+
+
+# -- does the live template still equal the manifest's? -----------------------------------------
+
+
+def manifest_drift(cluster: Cluster, document: Mapping[str, Any]) -> str | None:
+    """None when applying ``document`` (a StatefulSet) would leave the live pod template as
+    it is (a server-side dry-run apply, so defaults and quantities compare as the API sees
+    them); otherwise a one-line description of the difference."""
+    name = document["metadata"]["name"]
+    live = cluster.statefulset(name)
+    if live is None:
+        return f"statefulset {name} does not exist"
+    body = {**document, "metadata": {**document["metadata"], "namespace": cluster.namespace}}
+    dry = cluster.transport.request(
+        "PATCH", STATEFULSET.path(cluster.namespace, name), body=body,
+        content_type=PATCH_TYPES["apply"],
+        query=[("fieldManager", FIELD_MANAGER), ("force", True), ("dryRun", "All")],
+    )
+    want, have = dry["spec"]["template"], live["spec"]["template"]
+    if want == have:
+        return None
+    return f"statefulset {name}: the pod template differs from the manifest's at " + \
+        ", ".join(_differences(want, have)[:5])
+
+
+def _differences(a: Any, b: Any, path: str = "template") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b)) for d in _differences(a.get(k), b.get(k),
+                                                                         f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path} ({b!r}, manifest {a!r})"]
