@@ -359,3 +359,17 @@ def ensemble_serving(events: EventFeed | None, modes: Callable[[], Mapping[str, 
 
     return Condition(check, f"a ZooKeeper ensemble of {expected} with one leader",
                      _feed(events), POD_READY)
+
+
+def new_leader(events: EventFeed | None, modes: Callable[[], Mapping[str, str]], old: str,
+               expected: int) -> Condition:
+    """A server other than ``old`` leads, and a quorum (the leader included) serves."""
+
+    def check() -> Progress:
+        seen = dict(modes())
+        leaders = sorted(p for p, m in seen.items() if m == "leader")
+        serving = [p for p, m in seen.items() if m in ("leader", "follower")]
+        done = len(leaders) == 1 and leaders[0] != old and 2 * len(serving) > expected
+        return Progress(done, ", ".join(f"{p} {m}" for p, m in sorted(seen.items())))
+
+    return Condition(check, f"a new leader other than {old}", _feed(events), POD_READY)

@@ -84,7 +84,7 @@ class Drill:
                                             f"{s.budget_leader_loss:g}s")
         else:
             leader = leader_loss_budget(self.target.start_flags)
-        self.verifier = Verifier(workload, servers.endpoints, self._serving_modes,
+        self.verifier = Verifier(workload, servers.endpoints, self.server_modes,
                                  leader_budget=leader, follower_budget=s.budget_follower_loss,
                                  zk_timeout=self._probe_timeout)
         self.note("workload", True, f"{len(workload.clients)} clients writing under "
@@ -116,7 +116,7 @@ class Drill:
         if not wanted:
             return self.names[0]
         if wanted in ("leader", "follower"):
-            modes = self._serving_modes()
+            modes = self.server_modes()
             chosen = sorted(p for p, m in modes.items() if m == wanted)
             if not chosen:
                 raise DrillFailure(f"--target={wanted}: no server is a {wanted} now ({modes})")
@@ -129,7 +129,7 @@ class Drill:
 
     def role_of(self, pod: str) -> str:
         """``srvr``'s mode of one server (leader, follower, ... or unreachable)."""
-        return self._serving_modes().get(pod, "unknown")
+        return self.server_modes().get(pod, "unknown")
 
     # -- what the drill is about -----------------------------------------------------------------
     @property
@@ -380,8 +380,8 @@ class Drill:
     def _raw(self, pod: str) -> dict[str, Any] | None:
         return self.pods.raw(pod) or self._cluster.pod(pod)
 
-    def _serving_modes(self) -> dict[str, str]:
-        """``srvr`` of every server whose pod is running; the others are "down"."""
+    def server_modes(self) -> dict[str, str]:
+        """``srvr``'s mode of every server whose pod is running; the others are "down"."""
         from harness.zk.fourletter import ensemble_modes
 
         servers = self.ensemble.servers

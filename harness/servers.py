@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 
-from harness.errors import DrillFailure, ZkSessionError
+from harness.errors import DrillFailure, ZkSessionError, ZooKeeperError
 from harness.model.fourletter import ServerStats
 from harness.model.quorum import EnsembleHealth, assess_ensemble
 from harness.steps import DrillRecorder
@@ -137,6 +137,17 @@ class ZooKeeper:
         if not health.healthy or health.leader is None:
             raise DrillFailure(f"the ensemble has no single leader: {health.detail}")
         return health.leader
+
+    def mntr(self, pod: str) -> dict[str, int | float | str]:
+        """``echo mntr | nc POD 2181``: every ``zk_*`` metric (empty when not whitelisted)."""
+        try:
+            found = dict(fourletter.mntr(self.servers.endpoint(pod),
+                                         timeout=self.servers.timeout).values)
+        except ZooKeeperError as exc:
+            self.recorder.note(f"mntr on {pod}", False, str(exc))
+            return {}
+        self.recorder.note(f"mntr on {pod}", True, f"{len(found)} metrics")
+        return found
 
     def write_sentinels(self, pod: str) -> None:
         write_sentinels(self.servers.endpoint(pod), self.sentinels, timeout=self.servers.timeout)

@@ -38,31 +38,37 @@ def test_rolling_update_and_rollback(drill: Drill) -> None:
     name = drill.target.statefulset
     container = drill.statefulset().container(drill.target.container)
     patch = [{"op": "replace", "value": NEW_CPU, "path": container.cpu_request_path()}]
+    before = _pods_before(drill)
     with drill.step(f"kubectl patch sts {name} --type=json -p '{patch}'", disturbs=drill.names):
         patched = drill.faults.patch_template(name, patch)
         old_cpu = container.cpu_request
         drill.note("revisions", True, f"{patched.previous_revision} -> {patched.revision}")
-    _roll(drill, f"kubectl rollout status sts/{name}", NEW_CPU)
+    _roll(drill, f"kubectl rollout status sts/{name}", NEW_CPU, before)
     with drill.step(f"kubectl rollout history sts/{name}: two revisions"):
         history = drill.revisions()
         shown = [f"{r['metadata']['name']} (revision {r.get('revision')})" for r in history]
         drill.note("rollout history", len(history) == 2, ", ".join(shown))
         assert len(history) == 2, f"expected revisions 1 and 2, found {shown}"
+    before = _pods_before(drill)
     with drill.step(f"kubectl rollout undo sts/{name}", disturbs=drill.names):
         drill.rollout_undo()
-    _roll(drill, "rollout status after the undo", str(old_cpu))
+    _roll(drill, "rollout status after the undo", str(old_cpu), before)
     with drill.step("restore the template recorded before the patch (already equal)"):
         drill.note("undo", True, patched.undo())
     with drill.step("every sentinel on every server"):
         drill.zk.check_sentinels()
 
 
-def _roll(drill: Drill, title: str, cpu: str) -> None:
+def _pods_before(drill: Drill) -> tuple[dict[str, str], int]:
+    """The pods' uids and the timeline position before the step that starts a rollout."""
+    current = drill.pods.current()
+    return {n: current[n].uid for n in drill.names if n in current}, drill.pods.last_seq
+
+
+def _roll(drill: Drill, title: str, cpu: str, before: tuple[dict[str, str], int]) -> None:
     """Wait for the rollout, then check its order, its quorum, its writes and its CPU."""
     names = drill.names
-    current = drill.pods.current()
-    old_uids = {n: current[n].uid for n in names if n in current}
-    since = drill.pods.last_seq
+    old_uids, since = before
     with drill.step(title, disturbs=names):
         drill.wait(statefulset_rolled_out(drill.pods, drill.objects, drill.target.statefulset))
     events = drill.pods.events(since)

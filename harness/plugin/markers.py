@@ -17,6 +17,7 @@ DRILL_MARKERS = {
     "update": "rolling update and rollback",
     "spread": "anti-affinity spreads the servers over nodes",
     "drain": "cordon and drain against the PodDisruptionBudget",
+    "leader": "kill the leader's JVM: a new leader, writes resume within one election",
 }
 OTHER_MARKERS = {
     "destructive": "changes cluster state beyond the ensemble (nodes, templates, files)",

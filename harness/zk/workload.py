@@ -120,6 +120,12 @@ class Workload:
         return sum(1 for op in self.ledger.ops() if op.outcome == OK and op.is_write
                    and op.completed is not None and start <= op.completed <= end)
 
+    def first_ack_after(self, instant: float) -> float | None:
+        """When the first write completed after ``instant`` was acknowledged (or None)."""
+        times = [op.completed for op in self.ledger.ops() if op.outcome == OK and op.is_write
+                 and op.completed is not None and op.completed >= instant]
+        return min(times) if times else None
+
     # -- the clients ---------------------------------------------------------------------------
     def _run(self, name: str) -> None:
         client, n = self._clients[name], 0
