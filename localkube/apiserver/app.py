@@ -31,6 +31,7 @@ from localkube.apiserver import (
 )
 from localkube.apiserver.auth import AccountLookup, BearerAuth
 from localkube.apiserver.context import ApiContext
+from localkube.apiserver.impersonation import impersonate
 from localkube.apiserver.negotiation import parse_bool
 from localkube.rbac.user import UserInfo
 
@@ -57,6 +58,9 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     path = request.path
     try:
         user = request.app[AUTH].authenticate(path, request.headers.get("Authorization"))
+        if "Impersonate-User" in request.headers or "Impersonate-Group" in request.headers:
+            user = impersonate(ctx.store, user, request.headers,
+                               request.headers.getall("Impersonate-Group", []))
         authorization.check(ctx.store, user, request.method, path, request.query)
         if path.startswith("/api"):
             target = routing.parse(path)
