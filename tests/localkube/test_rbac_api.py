@@ -283,3 +283,21 @@ def test_docs_rbac_yaml_applies_and_grants_what_a_drill_needs(control_plane, kub
         assert can_i("delete", "persistentvolumes") == "no"
     finally:
         kubectl("delete", "clusterrolebinding", f"zkdrill-nodes-{sa}", check=False)
+
+
+def test_streaming_subresources_need_their_own_verbs(control_plane, namespace) -> None:
+    """1.32: a WebSocket exec/port-forward (GET) needs `get`, the SPDY POST `create`."""
+    token = service_account(control_plane, namespace)
+    role(control_plane, namespace, "stream",
+         {"apiGroups": [""], "resources": ["pods/exec", "pods/log"], "verbs": ["get"]})
+    bind(control_plane, namespace, "stream", "Role", "stream", namespace)
+    pod = f"/api/v1/namespaces/{namespace}/pods/zk-0"
+    user = f"system:serviceaccount:{namespace}:zkdrill"
+    assert control_plane.request("GET", f"{pod}/exec?command=ls", token=token).status == 404
+    assert control_plane.request("GET", f"{pod}/log", token=token).status == 404
+    spdy = control_plane.request("POST", f"{pod}/exec?command=ls", token=token)
+    assert (spdy.status, spdy.json()["message"]) == (
+        403, f'pods "zk-0" is forbidden: User "{user}" cannot create resource "pods/exec" '
+             f'in API group "" in the namespace "{namespace}"')
+    forward = control_plane.request("GET", f"{pod}/portforward?ports=2181", token=token)
+    assert forward.status == 403 and '"pods/portforward"' in forward.json()["message"]
