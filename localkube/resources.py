@@ -111,6 +111,8 @@ RESOURCES: tuple[Resource, ...] = (
              "SelfSubjectAccessReview", False, has_status=False, verbs=("create",)),
     Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False,
              has_status=False, verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+             False, has_status=False, verbs=("create",)),
 )
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
@@ -151,3 +153,4 @@ CLUSTERROLES = BY_KEY["clusterroles.rbac.authorization.k8s.io"]
 CLUSTERROLEBINDINGS = BY_KEY["clusterrolebindings.rbac.authorization.k8s.io"]
 SELFSUBJECTACCESSREVIEWS = BY_KEY["selfsubjectaccessreviews.authorization.k8s.io"]
 SELFSUBJECTREVIEWS = BY_KEY["selfsubjectreviews.authentication.k8s.io"]
+SELFSUBJECTRULESREVIEWS = BY_KEY["selfsubjectrulesreviews.authorization.k8s.io"]

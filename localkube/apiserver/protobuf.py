@@ -100,6 +100,9 @@ KINDS.update({
             1: ("resourceAttributes", ("message", RESOURCE_ATTRIBUTES)),
             2: ("nonResourceAttributes", ("message", {1: ("path", "string"),
                                                       2: ("verb", "string")}))}))},
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("spec", ("message", {1: ("namespace", "string")}))},
     ("rbac.authorization.k8s.io/v1", "Role"): {
         1: ("metadata", ("message", OBJECT_META)),
         2: ("rules", ("repeated", ("message", POLICY_RULE)))},

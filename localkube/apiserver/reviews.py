@@ -1,5 +1,6 @@
 """Self reviews, answered from the caller's identity and never stored:
-SelfSubjectAccessReview (`kubectl auth can-i`) and SelfSubjectReview (`kubectl auth whoami`).
+SelfSubjectAccessReview (`kubectl auth can-i`), SelfSubjectRulesReview (`kubectl auth can-i
+--list`) and SelfSubjectReview (`kubectl auth whoami`).
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ from aiohttp import web
 from localkube import resources as R
 from localkube.apimachinery import errors as E
 from localkube.apiserver import responses
-from localkube.apiserver.authorization import decide
+from localkube.apiserver.authorization import StorePolicy, decide
 from localkube.apiserver.context import ApiContext
 from localkube.apiserver.handlers import read_object
 from localkube.apiserver.negotiation import negotiate
 from localkube.apiserver.routing import Target, method_not_allowed
 from localkube.rbac.attributes import Attributes
+from localkube.rbac.policy import rules_for
 from localkube.rbac.user import UserInfo
 
-REVIEWS = frozenset({R.SELFSUBJECTACCESSREVIEWS.key, R.SELFSUBJECTREVIEWS.key})
+REVIEWS = frozenset({R.SELFSUBJECTACCESSREVIEWS.key, R.SELFSUBJECTREVIEWS.key,
+                     R.SELFSUBJECTRULESREVIEWS.key})
 
 
 async def handle(
@@ -33,6 +36,8 @@ async def handle(
                             f"{res.kind}")
     if res is R.SELFSUBJECTREVIEWS:
         reply = _self_subject_review(user)
+    elif res is R.SELFSUBJECTRULESREVIEWS:
+        reply = _rules_review(ctx, user, body)
     else:
         reply = _access_review(ctx, user, body)
     return responses.obj(reply, output, 201)
@@ -69,4 +74,26 @@ def _access_review(ctx: ApiContext, user: UserInfo, body: dict) -> dict:
     if decision.reason:
         status["reason"] = decision.reason
     return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+
+
+_RESOURCE_KEYS = ("verbs", "apiGroups", "resources", "resourceNames")
+
+
+def _rules_review(ctx: ApiContext, user: UserInfo, body: dict) -> dict:
+    spec: dict = body.get("spec") or {}
+    spec = spec if isinstance(spec, dict) else {}
+    rules, errors = rules_for(StorePolicy(ctx.store), user, str(spec.get("namespace") or ""))
+    resource_rules, url_rules = [], []
+    for rule in rules:
+        if rule.get("nonResourceURLs"):
+            url_rules.append({"verbs": rule.get("verbs") or [],
+                              "nonResourceURLs": rule["nonResourceURLs"]})
+        else:
+            resource_rules.append({k: rule[k] for k in _RESOURCE_KEYS if rule.get(k)})
+    status: dict = {"resourceRules": resource_rules, "nonResourceRules": url_rules,
+                    "incomplete": bool(errors)}
+    if errors:
+        status["evaluationError"] = errors
+    return {"kind": "SelfSubjectRulesReview", "apiVersion": "authorization.k8s.io/v1",
             "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}

@@ -133,6 +133,25 @@ def authorize(source: PolicySource, attrs: Attributes) -> Decision:
     return Decision(False, f"RBAC: {joined}")
 
 
+def rules_for(source: PolicySource, user: UserInfo, namespace: str) -> tuple[list[dict], str]:
+    """Every rule bound to `user` that applies in `namespace` (RulesFor, for
+    SelfSubjectRulesReview) and the errors met, like `authorize` walks them."""
+    rules: list[dict] = []
+    errors: list[str] = []
+    scopes: list[tuple[str, Iterable[dict]]] = [("", source.cluster_role_bindings())]
+    if namespace:
+        scopes.append((namespace, source.role_bindings(namespace)))
+    for scope, bindings in scopes:
+        for binding in bindings:
+            if _subject_of(user, binding.get("subjects"), scope) is None:
+                continue
+            found, error = _role_rules(source, binding.get("roleRef"), scope)
+            if error:
+                errors.append(error)
+            rules.extend(r for r in found if isinstance(r, dict))
+    return rules, "; ".join(errors)
+
+
 def _describe(binding: dict, ref: dict, subject: dict, namespace: str) -> str:
     name = binding.get("metadata", {}).get("name", "")
     kind = "RoleBinding" if namespace else "ClusterRoleBinding"

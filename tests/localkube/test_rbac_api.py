@@ -301,3 +301,17 @@ def test_streaming_subresources_need_their_own_verbs(control_plane, namespace) -
              f'in API group "" in the namespace "{namespace}"')
     forward = control_plane.request("GET", f"{pod}/portforward?ports=2181", token=token)
     assert forward.status == 403 and '"pods/portforward"' in forward.json()["message"]
+
+
+def test_kubectl_auth_can_i_list(control_plane, kubectl, namespace) -> None:
+    token = service_account(control_plane, namespace)
+    role(control_plane, namespace, "one-pod",
+         {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"], "resourceNames": ["zk-0"]})
+    bind(control_plane, namespace, "one-pod", "Role", "one-pod", namespace)
+    rows = kubectl("--token", token, "-n", namespace, "auth", "can-i", "--list").stdout
+    lines = [line.split() for line in rows.splitlines()]
+    assert ["pods", "[]", "[zk-0]", "[get]"] in lines
+    assert ["[/apis/*]", "[]", "[get]"] in lines
+    bind(control_plane, namespace, "dangling", "Role", "missing", namespace)
+    partial = kubectl("--token", token, "-n", namespace, "auth", "can-i", "--list")
+    assert 'role.rbac.authorization.k8s.io "missing" not found' in partial.stderr
