@@ -44,10 +44,6 @@ class BearerAuth:
             return ANONYMOUS
         raise unauthorized("Unauthorized")
 
-    def check(self, path: str, authorization: str | None) -> None:
-        """Raise 401 Unauthorized unless the path is public or the token is valid."""
-        self.authenticate(path, authorization)
-
     def _user(self, token: str) -> UserInfo | None:
         if hmac.compare_digest(token.encode(errors="replace"), self._expected):
             return ADMIN

@@ -315,3 +315,21 @@ def test_kubectl_auth_can_i_list(control_plane, kubectl, namespace) -> None:
     bind(control_plane, namespace, "dangling", "Role", "missing", namespace)
     partial = kubectl("--token", token, "-n", namespace, "auth", "can-i", "--list")
     assert 'role.rbac.authorization.k8s.io "missing" not found' in partial.stderr
+
+
+def test_every_namespace_gets_a_default_service_account(api, kubectl, namespace) -> None:
+    from kubernetes import client, watch
+
+    core = client.CoreV1Api(api)
+    listed = core.list_namespaced_service_account(namespace,
+                                                  field_selector="metadata.name=default")
+    if not listed.items:  # the controller may not have run yet: wait for it on a watch
+        for event in watch.Watch().stream(core.list_namespaced_service_account, namespace,
+                                          field_selector="metadata.name=default",
+                                          resource_version=listed.metadata.resource_version,
+                                          timeout_seconds=10):
+            if event["type"] == "ADDED":
+                break
+    token = kubectl("-n", namespace, "create", "token", "default").stdout.strip()
+    assert f"system:serviceaccount:{namespace}:default" in kubectl(
+        "--token", token, "auth", "whoami").stdout
