@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from localkube import resources as R
+from localkube.rbac import bootstrap
 from localkube.registry import Registry
 from localkube.store import Store
 
@@ -83,6 +84,10 @@ class Cluster:
         """Create the objects a new cluster starts with."""
         for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.registry.create(R.NAMESPACES, "", {"metadata": {"name": name}})
+        for role in bootstrap.cluster_roles():
+            self.registry.create(R.CLUSTERROLES, "", role)
+        for binding in bootstrap.cluster_role_bindings():
+            self.registry.create(R.CLUSTERROLEBINDINGS, "", binding)
         self.registry.create(
             R.STORAGECLASSES,
             "",

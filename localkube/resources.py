@@ -96,6 +96,23 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
     ),
+    Resource("", "v1", "serviceaccounts", "ServiceAccount", True, ("sa",), (), ("token",),
+             has_status=False),
+    Resource("coordination.k8s.io", "v1", "leases", "Lease", True, has_status=False),
+    Resource("rbac.authorization.k8s.io", "v1", "roles", "Role", True, has_status=False),
+    Resource("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True,
+             has_status=False),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False,
+             has_status=False),
+    Resource("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+             False, has_status=False),
+    # Create-only reviews: answered from the caller's identity, never stored.
+    Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+             "SelfSubjectAccessReview", False, has_status=False, verbs=("create",)),
+    Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False,
+             has_status=False, verbs=("create",)),
+    Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+             False, has_status=False, verbs=("create",)),
 )
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
@@ -128,3 +145,12 @@ STATEFULSETS = BY_KEY["statefulsets.apps"]
 REVISIONS = BY_KEY["controllerrevisions.apps"]
 PDBS = BY_KEY["poddisruptionbudgets.policy"]
 STORAGECLASSES = BY_KEY["storageclasses.storage.k8s.io"]
+SERVICEACCOUNTS = BY_KEY["serviceaccounts"]
+LEASES = BY_KEY["leases.coordination.k8s.io"]
+ROLES = BY_KEY["roles.rbac.authorization.k8s.io"]
+ROLEBINDINGS = BY_KEY["rolebindings.rbac.authorization.k8s.io"]
+CLUSTERROLES = BY_KEY["clusterroles.rbac.authorization.k8s.io"]
+CLUSTERROLEBINDINGS = BY_KEY["clusterrolebindings.rbac.authorization.k8s.io"]
+SELFSUBJECTACCESSREVIEWS = BY_KEY["selfsubjectaccessreviews.authorization.k8s.io"]
+SELFSUBJECTREVIEWS = BY_KEY["selfsubjectreviews.authentication.k8s.io"]
+SELFSUBJECTRULESREVIEWS = BY_KEY["selfsubjectrulesreviews.authorization.k8s.io"]

@@ -30,7 +30,7 @@ import urllib3
 
 from harness.errors import ClusterError
 from harness.kube.objects import NODE, POD, Objects
-from harness.kube.transport import ApiError, Transport
+from harness.kube.transport import ApiError, Transport, release
 from harness.kube.watch import _lines
 from harness.model.drain import (
     PDB_REFUSAL,
@@ -274,7 +274,7 @@ def wait_pod_gone(
                 if obj_uid != uid or event.get("type") == "DELETED":
                     return True
         finally:
-            response.release_conn()
+            release(response)
     return False
 
 

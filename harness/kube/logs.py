@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.kube.objects import POD
-from harness.kube.transport import Transport
+from harness.kube.transport import Transport, release
 
 
 def read(
@@ -29,4 +29,4 @@ def read(
     try:
         return response.data.decode("utf-8", errors="replace")
     finally:
-        response.release_conn()
+        release(response)

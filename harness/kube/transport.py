@@ -83,7 +83,7 @@ class Transport:
         try:
             data = response.data
         finally:
-            response.release_conn()
+            release(response)
         if not data:
             return {}
         try:
@@ -105,7 +105,8 @@ class Transport:
     ) -> urllib3.BaseHTTPResponse:
         """Send one request and return the unread response (for watches and logs).
 
-        Raises ``ApiError`` for a non-2xx answer. The caller reads and releases it.
+        Raises ``ApiError`` for a non-2xx answer. The caller reads it and hands it to
+        ``release()`` (or uses ``stream()``), never to ``release_conn()`` directly.
         """
         headers: dict[str, str] = {"Accept": accept}
         if body is not None:
@@ -135,6 +136,23 @@ class Transport:
         return response
 
     @contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query = (),
+        timeout: float | tuple[float, float] | None = None,
+        accept: str = "application/json",
+    ) -> Iterator[urllib3.BaseHTTPResponse]:
+        """``open()`` for a streamed body (watch, log) that the caller may leave early."""
+        response = self.open(method, path, query=query, timeout=timeout, accept=accept)
+        try:
+            yield response
+        finally:
+            release(response)
+
+    @contextmanager
     def stream_api(self) -> Iterator[CoreV1Api]:
         """A ``CoreV1Api`` on a private ``ApiClient``, for ``kubernetes.stream`` calls.
 
@@ -147,6 +165,21 @@ class Transport:
 
     def close(self) -> None:
         self.api_client.close()
+
+
+def release(response: urllib3.BaseHTTPResponse) -> None:
+    """Give a response's connection back to the pool, or close it if its body was not read
+    to the end.
+
+    urllib3's ``release_conn()`` pools the connection as it is. After a watch or log left
+    mid-stream the socket still holds the rest of that chunked body (at least the CRLF
+    after the last chunk read); once the response object is collected http.client thinks
+    the connection idle, and the next request on it reads ``'\\r\\n'`` as its status line
+    (``BadStatusLine``; urllib3 retries a GET, but not a PATCH or POST).
+    """
+    if not response.closed:  # http.client closes it once the last chunk has been read
+        response.close()  # the connection is still attached: this closes its socket
+    response.release_conn()
 
 
 def stream_failure(exc: ApiException) -> str:
@@ -169,7 +202,7 @@ def describe_network_error(exc: BaseException) -> str:
 
 def _api_error(method: str, path: str, response: urllib3.BaseHTTPResponse) -> ApiError:
     data = response.data
-    response.release_conn()
+    release(response)
     reason, message = response.reason or "", ""
     details: Mapping[str, Any] = {}
     try:

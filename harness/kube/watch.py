@@ -25,7 +25,7 @@ import urllib3
 
 from harness.errors import ClusterError
 from harness.kube.objects import POD
-from harness.kube.transport import Transport
+from harness.kube.transport import Transport, release
 from harness.model.pod_status import PodSnapshot
 from harness.timeline import GONE, LISTED, RELISTED, PodEvent
 from harness.waits import QueueEventSource
@@ -171,7 +171,7 @@ class PodWatcher:
                 self._handle(json.loads(line))
         finally:
             self._response = None
-            response.release_conn()
+            release(response)
 
     def _handle(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

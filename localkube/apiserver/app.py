@@ -16,19 +16,24 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from localkube import resources as R
 from localkube.apimachinery import errors as E
 from localkube.apiserver import (
+    authorization,
     discovery,
     handlers,
     openapi,
     responses,
+    reviews,
     routing,
     subresources,
     watch,
 )
-from localkube.apiserver.auth import BearerAuth
+from localkube.apiserver.auth import AccountLookup, BearerAuth
 from localkube.apiserver.context import ApiContext
+from localkube.apiserver.impersonation import impersonate
 from localkube.apiserver.negotiation import parse_bool
+from localkube.rbac.user import UserInfo
 
 if TYPE_CHECKING:
     from localkube.cluster import Cluster
@@ -43,7 +48,7 @@ MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request size limit
 def build_app(ctx: ApiContext) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
-    app[AUTH] = BearerAuth(ctx.token)
+    app[AUTH] = BearerAuth(ctx.token, ctx.tokens, _account_lookup(ctx))
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatch)  # any path, newlines too
     return app
 
@@ -52,13 +57,17 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     path = request.path
     try:
-        request.app[AUTH].check(path, request.headers.get("Authorization"))
+        user = request.app[AUTH].authenticate(path, request.headers.get("Authorization"))
+        if "Impersonate-User" in request.headers or "Impersonate-Group" in request.headers:
+            user = impersonate(ctx.store, user, request.headers,
+                               request.headers.getall("Impersonate-Group", []))
+        authorization.check(ctx.store, user, request.method, path, request.query)
         if path.startswith("/api"):
             target = routing.parse(path)
             if isinstance(target, routing.Discovery):
                 _only_get(request)
                 return responses.obj(discovery.document(target, ctx.server_address))
-            return await _resource(ctx, request, target)
+            return await _resource(ctx, request, target, user)
         return _other(ctx, request, path)
     except E.ApiError as err:
         return responses.status(err)
@@ -74,16 +83,28 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         return responses.status(E.internal(f"{type(exc).__name__}: {exc}"))
 
 
+def _account_lookup(ctx: ApiContext) -> AccountLookup:
+    """Service account tokens are valid only while their account (same uid) exists."""
+
+    def uid_of(namespace: str, name: str) -> str | None:
+        account = ctx.store.peek(R.SERVICEACCOUNTS.key, namespace, name)
+        return None if account is None else str(account["metadata"].get("uid", ""))
+
+    return uid_of
+
+
 def _only_get(request: web.Request) -> None:
     if request.method not in ("GET", "HEAD"):
         raise routing.method_not_allowed()
 
 
 async def _resource(
-    ctx: ApiContext, request: web.Request, t: routing.Target
+    ctx: ApiContext, request: web.Request, t: routing.Target, user: UserInfo
 ) -> web.StreamResponse:
     if t.subresource:
         return await subresources.handle(ctx, request, t)
+    if t.resource.key in reviews.REVIEWS:
+        return await reviews.handle(ctx, request, t, user)
     method = request.method
     if method == "GET":
         if t.watch_prefix or parse_bool(request.query, "watch"):
@@ -128,8 +149,6 @@ def _other(ctx: ApiContext, request: web.Request, path: str) -> web.StreamRespon
 
 
 def _metrics(ctx: ApiContext) -> str:
-    from localkube import resources as R
-
     lines = ["# HELP apiserver_registered_watchers Number of currently registered watchers.",
              "# TYPE apiserver_registered_watchers gauge"]
     for res in R.RESOURCES:

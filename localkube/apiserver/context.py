@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from localkube.rbac.tokens import TokenIssuer
+
 if TYPE_CHECKING:
     from localkube.cluster import Cluster
     from localkube.registry import Registry
@@ -27,6 +29,8 @@ class ApiContext:
     bookmark_interval: float = BOOKMARK_INTERVAL
     #: open watches per resource key, exported on /metrics as apiserver_registered_watchers
     watchers: Counter[str] = field(default_factory=Counter)
+    #: signs and verifies service account tokens (TokenRequest); a new key per instance
+    tokens: TokenIssuer = field(default_factory=TokenIssuer)
 
     @property
     def registry(self) -> Registry:

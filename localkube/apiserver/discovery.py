@@ -24,6 +24,7 @@ SUBRESOURCES: dict[str, tuple[str, str, str | None, list[str]]] = {
     "exec": ("", "v1", "PodExecOptions", ["create", "get"]),
     "log": ("", "v1", None, ["get"]),
     "portforward": ("", "v1", "PodPortForwardOptions", ["create", "get"]),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest", ["create"]),
 }
 
 

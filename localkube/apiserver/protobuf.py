@@ -59,6 +59,59 @@ KINDS: dict[tuple[str, str], dict] = {
                           2: ("spec", ("message", {1: ("finalizers", ("repeated", "string"))}))},
     ("v1", "DeleteOptions"): DELETE_OPTIONS,
 }
+
+# What `kubectl create serviceaccount|token|role|rolebinding|clusterrole|clusterrolebinding`
+# and `kubectl auth can-i|whoami` send (field numbers from k8s.io/api generated.proto).
+# Repeated strings keep "" (the core API group in a PolicyRule).
+OBJECT_REFERENCE = {1: ("kind", "string"), 2: ("namespace", "string"), 3: ("name", "string"),
+                    4: ("uid", "string"), 5: ("apiVersion", "string")}
+POLICY_RULE = {1: ("verbs", ("repeated", "str0")), 2: ("apiGroups", ("repeated", "str0")),
+               3: ("resources", ("repeated", "str0")),
+               4: ("resourceNames", ("repeated", "str0")),
+               5: ("nonResourceURLs", ("repeated", "str0"))}
+SUBJECT = {1: ("kind", "string"), 2: ("apiGroup", "string"), 3: ("name", "string"),
+           4: ("namespace", "string")}
+ROLE_REF = {1: ("apiGroup", "string"), 2: ("kind", "string"), 3: ("name", "string")}
+BINDING = {1: ("metadata", ("message", OBJECT_META)),
+           2: ("subjects", ("repeated", ("message", SUBJECT))),
+           3: ("roleRef", ("message", ROLE_REF))}
+RESOURCE_ATTRIBUTES = {1: ("namespace", "string"), 2: ("verb", "string"), 3: ("group", "string"),
+                       4: ("version", "string"), 5: ("resource", "string"),
+                       6: ("subresource", "string"), 7: ("name", "string")}
+KINDS.update({
+    ("v1", "ServiceAccount"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("secrets", ("repeated", ("message", OBJECT_REFERENCE))),
+        3: ("imagePullSecrets", ("repeated", ("message", {1: ("name", "string")}))),
+        4: ("automountServiceAccountToken", "bool")},
+    ("authentication.k8s.io/v1", "TokenRequest"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("spec", ("message", {
+            1: ("audiences", ("repeated", "str0")),
+            3: ("boundObjectRef", ("message", {1: ("kind", "string"),
+                                               2: ("apiVersion", "string"),
+                                               3: ("name", "string"), 4: ("uid", "string")})),
+            4: ("expirationSeconds", "int")}))},
+    ("authentication.k8s.io/v1", "SelfSubjectReview"): {
+        1: ("metadata", ("message", OBJECT_META))},
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("spec", ("message", {
+            1: ("resourceAttributes", ("message", RESOURCE_ATTRIBUTES)),
+            2: ("nonResourceAttributes", ("message", {1: ("path", "string"),
+                                                      2: ("verb", "string")}))}))},
+    ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("spec", ("message", {1: ("namespace", "string")}))},
+    ("rbac.authorization.k8s.io/v1", "Role"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("rules", ("repeated", ("message", POLICY_RULE)))},
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): {
+        1: ("metadata", ("message", OBJECT_META)),
+        2: ("rules", ("repeated", ("message", POLICY_RULE)))},
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): BINDING,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): BINDING,
+})
 _TIME = {1: ("seconds", "int"), 2: ("nanos", "int")}
 _UNSET = object()
 
@@ -144,6 +197,8 @@ def _scalar(kind: str | tuple, wire: int, value: bytes | int) -> object:
         return _message(_bytes(wire, value), kind[1])
     if kind == "string":
         return _bytes(wire, value).decode("utf-8") or _UNSET
+    if kind == "str0":
+        return _bytes(wire, value).decode("utf-8")
     if kind == "raw":
         return _bytes(wire, value)
     if kind == "bytes":

@@ -131,6 +131,27 @@ SPEC_STATUS: dict[str, dict] = {
 DELETE_OPTIONS = {"gracePeriodSeconds": "i", "propagationPolicy": "s", "orphanDependents": "b",
                   "dryRun": ["s"], "preconditions": {"uid": "s", "resourceVersion": "s"}}
 SPEC_STATUS["Eviction"] = {"deleteOptions": DELETE_OPTIONS}
+_RULES = {"rules": [{"verbs": ["s"], "apiGroups": ["s"], "resources": ["s"],
+                     "resourceNames": ["s"], "nonResourceURLs": ["s"]}]}
+_BINDING = {"subjects": [{"kind": "s", "apiGroup": "s", "name": "s", "namespace": "s"}],
+            "roleRef": {"apiGroup": "s", "kind": "s", "name": "s"}}
+_ATTRIBUTES = {"namespace": "s", "verb": "s", "group": "s", "version": "s", "resource": "s",
+               "subresource": "s", "name": "s", "path": "s"}
+SPEC_STATUS.update({
+    "Role": _RULES, "ClusterRole": _RULES, "RoleBinding": _BINDING,
+    "ClusterRoleBinding": _BINDING,
+    "ServiceAccount": {"automountServiceAccountToken": "b",
+                       "secrets": [{"name": "s", "namespace": "s"}],
+                       "imagePullSecrets": [{"name": "s"}]},
+    "Lease": {"spec": {"holderIdentity": "s", "leaseDurationSeconds": "i", "acquireTime": "s",
+                       "renewTime": "s", "leaseTransitions": "i", "strategy": "s",
+                       "preferredHolder": "s"}},
+    "TokenRequest": {"spec": {"audiences": ["s"], "expirationSeconds": "i",
+                              "boundObjectRef": {"kind": "s", "apiVersion": "s", "name": "s",
+                                                 "uid": "s"}}},
+    "SelfSubjectAccessReview": {"spec": {"resourceAttributes": _ATTRIBUTES,
+                                         "nonResourceAttributes": _ATTRIBUTES}},
+})
 _GO = {"s": "string", "i": "int64", "b": "bool", "q": "resource.Quantity",
        "is": "intstr.IntOrString"}
 

@@ -18,7 +18,7 @@ from localkube import resources as R
 from localkube.apimachinery import errors as E
 from localkube.apimachinery import patch as patches
 from localkube.apimachinery.selectors import selector_to_string
-from localkube.apiserver import handlers, responses, shapes
+from localkube.apiserver import handlers, responses, shapes, tokenrequest
 from localkube.apiserver.context import ApiContext
 from localkube.apiserver.negotiation import decode_body, dry_run, negotiate
 from localkube.apiserver.routing import Target, method_not_allowed
@@ -32,6 +32,7 @@ METHODS = {
     "exec": ("GET", "POST"),
     "log": ("GET",),
     "portforward": ("GET", "POST"),
+    "token": ("POST",),
 }
 
 
@@ -49,6 +50,8 @@ async def handle(ctx: ApiContext, request: web.Request, t: Target) -> web.Stream
         return await _eviction(ctx, request, t)
     if sub in STREAMING:
         return await _streaming(ctx, request, t, sub)
+    if sub == "token":
+        return await tokenrequest.create_token(ctx, request, t)
     raise method_not_allowed()
 
 

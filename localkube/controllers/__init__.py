@@ -17,12 +17,13 @@ def build_controllers(cluster: Cluster) -> list[Component]:
         namespace,
         nodelifecycle,
         scheduler,
+        serviceaccounts,
         statefulset,
         volumes,
     )
 
     components: list[Component] = []
-    for module in (nodelifecycle, namespace, volumes, scheduler, statefulset, gc, disruption,
-                   endpoints):
+    for module in (nodelifecycle, namespace, serviceaccounts, volumes, scheduler, statefulset,
+                   gc, disruption, endpoints):
         components.extend(module.build(cluster))
     return components

@@ -17,6 +17,8 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 # Kinds whose names must be DNS-1123 labels rather than subdomains.
 LABEL_NAMED = {"Namespace", "Service"}
+# Kinds whose names need only be valid path segments (ValidateRBACName): `system:discovery`.
+PATH_SEGMENT_NAMED = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
 
 
 def cause(field: str, message: str, reason: str = "FieldValueInvalid") -> dict:
@@ -87,6 +89,8 @@ def validate_labels(field: str, labels: object) -> list[dict]:
 def validate_name(kind: str, field: str, name: object) -> list[dict]:
     if not isinstance(name, str) or not name:
         return [required(field)]
+    if kind in PATH_SEGMENT_NAMED:
+        return _path_segment_causes(field, name)
     pattern, limit, what = (
         (DNS1123_LABEL, 63, "RFC 1123 label")
         if kind in LABEL_NAMED
@@ -102,6 +106,12 @@ def validate_name(kind: str, field: str, name: object) -> list[dict]:
             )
         ]
     return []
+
+
+def _path_segment_causes(field: str, name: str) -> list[dict]:
+    if name in (".", ".."):
+        return [invalid_value(field, name, f"may not be '{name}'")]
+    return [invalid_value(field, name, f"may not contain '{c}'") for c in "/%" if c in name]
 
 
 def validate_meta(res: Resource, obj: dict) -> list[dict]:

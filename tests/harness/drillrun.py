@@ -23,6 +23,7 @@ from harness.journal import JOURNAL_NAME, Entry
 from harness.kube.client import Cluster, connect
 from harness.kube.drain import is_cordoned
 from harness.kube.objects import CONFIGMAP
+from harness.kube.transport import release
 from harness.kube.watch import _lines
 from harness.localkube_process import LocalkubeProcess
 from harness.settings import DEFAULT_MANIFEST
@@ -113,7 +114,7 @@ def watch_until(cluster: Cluster, path: str, name: str,
                 if event.get("type") in ("ADDED", "MODIFIED") and wanted(obj):
                     return dict(obj)
         finally:
-            response.release_conn()
+            release(response)
     raise AssertionError(f"{path}/{name} never became what was waited for in {timeout:.0f}s")
 
 

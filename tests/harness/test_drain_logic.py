@@ -136,6 +136,13 @@ class Response:
     def read1(self, _n: int) -> bytes:
         return self.chunks.pop(0) if self.chunks else b""
 
+    @property
+    def closed(self) -> bool:
+        return not self.chunks
+
+    def close(self) -> None:
+        self.chunks = []
+
     def release_conn(self) -> None:
         pass
 

@@ -45,6 +45,11 @@ from localkube.apiserver.tables.core import (
     _storage_class_row,
 )
 from localkube.apiserver.tables.pods import _POD_COLUMNS, _pod_conditions, _pod_row
+from localkube.apiserver.tables.rbac import (
+    _CLUSTER_ROLE_BINDING_COLUMNS,
+    _ROLE_BINDING_COLUMNS,
+    _binding_row,
+)
 from localkube.apiserver.tables.workloads import (
     _CONTROLLER_REVISION_COLUMNS,
     _DEPLOYMENT_COLUMNS,
@@ -90,6 +95,8 @@ _PRINTERS: dict[str, tuple[list[dict], Row]] = {
     "PodDisruptionBudget": (_PDB_COLUMNS, _pdb_row),
     "StorageClass": (_STORAGE_CLASS_COLUMNS, _storage_class_row),
     "Lease": (_LEASE_COLUMNS, _lease_row),
+    "RoleBinding": (_ROLE_BINDING_COLUMNS, _binding_row),
+    "ClusterRoleBinding": (_CLUSTER_ROLE_BINDING_COLUMNS, _binding_row),
 }
 
 _RESOURCE_TO_KIND = {
@@ -111,6 +118,8 @@ _RESOURCE_TO_KIND = {
     "poddisruptionbudgets": "PodDisruptionBudget",
     "storageclasses": "StorageClass",
     "leases": "Lease",
+    "rolebindings": "RoleBinding",
+    "clusterrolebindings": "ClusterRoleBinding",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from localkube.registry.strategies.base import Strategy
+from localkube.registry.strategies.coordination import LeaseStrategy
 from localkube.registry.strategies.core import (
     NamespaceStrategy,
     NodeStrategy,
@@ -12,6 +13,12 @@ from localkube.registry.strategies.core import (
     StorageClassStrategy,
 )
 from localkube.registry.strategies.pods import PodStrategy
+from localkube.registry.strategies.rbac import (
+    ClusterRoleBindingStrategy,
+    ClusterRoleStrategy,
+    RoleBindingStrategy,
+    RoleStrategy,
+)
 from localkube.registry.strategies.workloads import (
     ControllerRevisionStrategy,
     PodDisruptionBudgetStrategy,
@@ -30,6 +37,11 @@ _BY_KIND: dict[str, Strategy] = {
     "Node": NodeStrategy(),
     "Namespace": NamespaceStrategy(),
     "StorageClass": StorageClassStrategy(),
+    "Lease": LeaseStrategy(),
+    "Role": RoleStrategy(),
+    "ClusterRole": ClusterRoleStrategy(),
+    "RoleBinding": RoleBindingStrategy(),
+    "ClusterRoleBinding": ClusterRoleBindingStrategy(),
 }
 _DEFAULT = Strategy()
 
