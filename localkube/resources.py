@@ -96,6 +96,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
     ),
+    Resource("coordination.k8s.io", "v1", "leases", "Lease", True, has_status=False),
 )
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
@@ -128,3 +129,4 @@ STATEFULSETS = BY_KEY["statefulsets.apps"]
 REVISIONS = BY_KEY["controllerrevisions.apps"]
 PDBS = BY_KEY["poddisruptionbudgets.policy"]
 STORAGECLASSES = BY_KEY["storageclasses.storage.k8s.io"]
+LEASES = BY_KEY["leases.coordination.k8s.io"]

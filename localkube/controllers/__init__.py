@@ -15,14 +15,16 @@ def build_controllers(cluster: Cluster) -> list[Component]:
         endpoints,
         gc,
         namespace,
+        nodehealth,
         nodelifecycle,
         scheduler,
         statefulset,
+        tainteviction,
         volumes,
     )
 
     components: list[Component] = []
-    for module in (nodelifecycle, namespace, volumes, scheduler, statefulset, gc, disruption,
-                   endpoints):
+    for module in (nodelifecycle, nodehealth, tainteviction, namespace, volumes, scheduler,
+                   statefulset, gc, disruption, endpoints):
         components.extend(module.build(cluster))
     return components
