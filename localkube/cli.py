@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
                     metavar="DURATION",
                     help="kube-controller-manager's: a node whose kubelet was silent this long "
                          "becomes NotReady/Unknown (default 50s)")
+    up.add_argument("--node-monitor-period", type=_duration, default=5.0, metavar="DURATION",
+                    help="kube-controller-manager's: how often node health is checked "
+                         "(default 5s)")
     up.add_argument("--node-eviction-rate", type=_non_negative_float, default=0.1,
                     metavar="RATE",
                     help="kube-controller-manager's: nodes NoExecute-tainted per second "
@@ -251,6 +254,7 @@ async def _serve(
         node_memory=args.node_memory, subnet=subnet, run_kubelets=not args.no_kubelets,
         watch_history=args.watch_history,
         node_monitor_grace_period=args.node_monitor_grace_period,
+        node_monitor_period=args.node_monitor_period,
         node_eviction_rate=args.node_eviction_rate,
         default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
         default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,

@@ -44,6 +44,8 @@ class ClusterConfig:
     time_scale: float = 1.0
     #: kube-controller-manager's --node-monitor-grace-period (1.32 default: 50 s)
     node_monitor_grace_period: float = 50.0
+    #: kube-controller-manager's --node-monitor-period: how often node health is checked
+    node_monitor_period: float = 5.0
     #: kube-controller-manager's --node-eviction-rate: nodes NoExecute-tainted per second
     node_eviction_rate: float = 0.1
     #: kube-apiserver's --default-not-ready-toleration-seconds / -unreachable- (300 each)

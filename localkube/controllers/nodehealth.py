@@ -17,13 +17,15 @@ From pkg/controller/nodelifecycle (1.32), reproduced for what a drill can observ
   node is tainted; when every node is unhealthy (full disruption) the NoExecute taints
   are removed and nothing is tainted. The NoSchedule twins live in `nodelifecycle.py`.
 
-Unlike the real controller, which polls every `--node-monitor-period` (5 s), this one
-wakes exactly when a node's grace period ends and on every node/lease change, so a node
-turns Unknown at the grace period rather than up to 5 s later.
+Like the real controller it polls, every `--node-monitor-period` (5 s): a renewal counts
+from the pass that notices it, a node turns Unknown on the first pass after the grace
+period, and its NoExecute taint comes on the pass after that (so, with the defaults, a lost
+node is NotReady 50-60 s and tainted 55-65 s after its last heartbeat).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +36,8 @@ from localkube.controllers.base import Controller, Key
 from localkube.nodes.heartbeat import LEASE_NAMESPACE
 from localkube.registry.podutil import condition, stamp
 from localkube.store import DELETED, Change
+
+log = logging.getLogger("localkube.controllers")
 
 if TYPE_CHECKING:
     from localkube.cluster import Cluster
@@ -77,61 +81,84 @@ def zone_state(ready_statuses: list[str | None]) -> str:
 
 class NodeHealthController(Controller):
     name = "node-health"
-    watches = (R.NODES.key, R.LEASES.key, R.PODS.key)
+    watches = (R.PODS.key,)
 
     def __init__(self, registry: Registry, grace_period: float = 50.0,
-                 eviction_rate: float = 0.1) -> None:
+                 eviction_rate: float = 0.1, monitor_period: float = 5.0) -> None:
         super().__init__(registry)
         self.grace = grace_period
         self.eviction_rate = eviction_rate
+        self.period = monitor_period
         self.health: dict[str, Health] = {}
         self._next_taint = 0.0
-        self._full_disruption = False
+        self._zone_state = "Initial"
 
     # -- keys ----------------------------------------------------------------------------
     def initial_keys(self) -> Iterable[Key]:
-        return [("node", n["metadata"]["name"]) for n, _ in self.store.scan(R.NODES.key)]
+        return [("monitor",)]
 
     def keys_for(self, change: Change) -> Iterator[Key]:
-        meta = change.obj["metadata"]
-        if change.resource == R.NODES.key:
-            yield ("node", meta["name"])
-        elif change.resource == R.LEASES.key:
-            if change.type != DELETED and meta.get("namespace") == LEASE_NAMESPACE:
-                yield ("node", meta["name"])
-        elif change.type != DELETED:  # podUpdated: a pod newly bound to a node
-            node = (change.obj.get("spec") or {}).get("nodeName")
-            old = ((change.old or {}).get("spec") or {}).get("nodeName")
-            if node and node != old:
-                yield ("pod", meta["namespace"], meta["name"])
+        if change.type == DELETED:  # podUpdated: only a pod newly bound to a node
+            return
+        node = (change.obj.get("spec") or {}).get("nodeName")
+        old = ((change.old or {}).get("spec") or {}).get("nodeName")
+        if node and node != old:
+            meta = change.obj["metadata"]
+            yield ("pod", meta["namespace"], meta["name"])
 
     async def reconcile(self, key: Key) -> float | None:
         assert isinstance(key, tuple)
         if key[0] == "pod":
             self._process_pod(key[1], key[2])
             return None
-        return self._monitor(key[1])
-
-    # -- one node ------------------------------------------------------------------------
-    def _monitor(self, name: str) -> float | None:
-        node = self.store.get(R.NODES.key, "", name)
-        if node is None:
-            self.health.pop(name, None)
+        if key[0] == "taint":  # a node the zone's rate limiter held back
+            node = self.store.get(R.NODES.key, "", key[1])
+            if node is not None and self._zone_state == "Normal":
+                observed = (condition(node, "Ready") or {}).get("status") or "Unknown"
+                self._taint_for_eviction(node, observed, self.registry.clock())
             return None
-        now = self.registry.clock()
+        self._monitor(self.registry.clock())
+        return self.period
+
+    # -- the periodic pass ---------------------------------------------------------------
+    def _monitor(self, now: float) -> None:
+        """monitorNodeHealth: every node's health, then the zone's disruption state, then
+        the NoExecute taint each node's previously observed Ready condition calls for."""
+        passes = [self._update_health(n, now) for n, _ in self.store.scan(R.NODES.key)]
+        names = {node["metadata"]["name"] for _, node in passes}
+        for gone in set(self.health) - names:
+            del self.health[gone]
+        state = zone_state([(condition(node, "Ready") or {}).get("status")
+                            for _, node in passes])
+        if state == "FullDisruption":
+            if self._zone_state != "FullDisruption":
+                log.info("all nodes are not-Ready: entering master disruption mode")
+                for _, node in passes:
+                    self._swap(node["metadata"]["name"], None)
+            self._zone_state = state
+            return
+        if self._zone_state == "FullDisruption":  # leaving it: a fresh grace period for all
+            log.info("some nodes are Ready: exiting master disruption mode")
+            for health in self.health.values():
+                health.probe = now
+        self._zone_state = state
+        for observed, node in passes:
+            self._taint_for_eviction(node, observed, now)
+
+    def _update_health(self, node: dict, now: float) -> tuple[str, dict]:
+        """tryUpdateNodeHealth and the not-ready transition: (Ready status before this
+        pass, the node after it)."""
+        name = node["metadata"]["name"]
         observed = (condition(node, "Ready") or {}).get("status") or "Unknown"
         health = self._observe(node, now)
-        deadline = health.probe + self.grace
-        if now >= deadline:
+        if now > health.probe + self.grace:
             node = self._mark_unknown(node, now) or node
         current = (condition(node, "Ready") or {}).get("status") or "Unknown"
         if current != "True" and observed == "True":
             self.registry.record_event(node, "Normal", "NodeNotReady",
                                        f"Node {name} status is now: NodeNotReady", COMPONENT)
             self._mark_pods_not_ready(name)
-        retry = self._taint_for_eviction(node, observed, now)
-        waits = [w for w in (deadline - now if now < deadline else None, retry) if w is not None]
-        return max(0.01, min(waits)) if waits else None
+        return observed, node
 
     def _observe(self, node: dict, now: float) -> Health:
         """Update the node's probe time from its status heartbeat and its Lease."""
@@ -195,43 +222,28 @@ class NodeHealthController(Controller):
             mark_pod_not_ready(self.registry, pod)
 
     # -- NoExecute taints ----------------------------------------------------------------
-    def _taint_for_eviction(self, node: dict, observed: str, now: float) -> float | None:
-        """processTaintBaseEviction and the zone's rate-limited tainter; returns the wait
-        until tainting may be retried, if it had to wait."""
+    def _taint_for_eviction(self, node: dict, observed: str, now: float) -> None:
+        """processTaintBaseEviction and the zone's rate-limited NoExecute tainter."""
         name = node["metadata"]["name"]
-        state = zone_state([(condition(n, "Ready") or {}).get("status")
-                            for n, _ in self.store.scan(R.NODES.key)])
-        if state == "FullDisruption":
-            if not self._full_disruption:
-                self._full_disruption = True
-                for other, _ in self.store.scan(R.NODES.key):
-                    self._swap(other["metadata"]["name"], None)
-            return None
-        if self._full_disruption:  # leaving it: every node gets a fresh grace period
-            self._full_disruption = False
-            for health in self.health.values():
-                health.probe = now
-            for other, _ in self.store.scan(R.NODES.key):
-                self.queue.add(("node", other["metadata"]["name"]))
         wanted = noexecute_taint_for(observed)
         present = {t.get("key") for t in (node.get("spec") or {}).get("taints") or []
-                   if t.get("effect") == "NoExecute"}
+                   if t.get("effect") == "NoExecute"} & {NOT_READY, UNREACHABLE}
         if wanted is None:
-            if present & {NOT_READY, UNREACHABLE}:
-                self._swap(name, None)
-            return None
-        if wanted in present and not present & ({NOT_READY, UNREACHABLE} - {wanted}):
-            return None
-        if present & {NOT_READY, UNREACHABLE}:  # the opposite taint: swap at once
+            if present:
+                self._swap(name, None)  # markNodeAsReachable
+            return
+        if present == {wanted}:
+            return
+        if present:  # the opposite taint: swapped at once, not rate limited
             self._swap(name, wanted)
-            return None
-        if state == "PartialDisruption" and self.eviction_rate_in(state) == 0:
-            return None
+            return
+        if self.eviction_rate_in(self._zone_state) <= 0:
+            return
         if now < self._next_taint:
-            return self._next_taint - now
-        self._next_taint = now + 1.0 / self.eviction_rate if self.eviction_rate > 0 else now
+            self.queue.add_after(("taint", name), self._next_taint - now)
+            return
+        self._next_taint = now + 1.0 / self.eviction_rate_in(self._zone_state)
         self._swap(name, wanted)
-        return None
 
     def eviction_rate_in(self, state: str) -> float:
         """ReducedQPSFunc: a small cluster in partial disruption taints nothing."""
@@ -264,8 +276,8 @@ class NodeHealthController(Controller):
 
         try:
             self.registry.mutate(R.NODES, "", node, swap)
-        except ApiError:
-            self.queue.add_after(("node", node), 1.0)
+        except ApiError as exc:  # the next pass tries again
+            log.warning("cannot change the NoExecute taints of node %s: %s", node, exc)
 
 
 def mark_pod_not_ready(registry: Registry, pod: dict) -> None:
@@ -298,4 +310,4 @@ def mark_pod_not_ready(registry: Registry, pod: dict) -> None:
 def build(cluster: Cluster) -> list[Controller]:
     config = cluster.config
     return [NodeHealthController(cluster.registry, config.node_monitor_grace_period,
-                                 config.node_eviction_rate)]
+                                 config.node_eviction_rate, config.node_monitor_period)]

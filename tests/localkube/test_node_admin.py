@@ -29,7 +29,7 @@ def kubectl(cp: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_admin_endpoint(make_control_plane: Callable[..., ControlPlane]) -> None:
-    cp = make_control_plane("--node-monitor-grace-period", "1s")
+    cp = make_control_plane("--node-monitor-grace-period", "1s", "--node-monitor-period", "200ms")
     base = "/localkube/v1/nodes"
     assert cp.request("POST", f"{base}/node-2/stop", token="").status == 401
     assert cp.request("GET", f"{base}/node-2/stop").json()["code"] == 405

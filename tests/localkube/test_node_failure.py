@@ -1,6 +1,6 @@
 """A node that stops heartbeating, on the in-process control plane (no real containers).
 
-Checks, with a 0.6 s grace period and 1 s default tolerations:
+Checks, with a 0.6 s grace period, a 0.1 s monitor period and 1 s default tolerations:
 - after the grace period the stopped node's conditions are Unknown (`NodeStatusUnknown`,
   `Kubelet stopped posting node status.`), it carries `unreachable` NoSchedule and NoExecute
   (with timeAdded), its pods are Ready=False with a `NodeNotReady` event; others stay Ready;
@@ -30,10 +30,11 @@ from localkube.registry.podutil import condition, is_ready, ns_name
 from localkube.registry.strategies.pods import add_default_tolerations
 from localkube.store import Change
 from tests.localkube.drive import KubeletStub, events
-from tests.localkube.kubesim import NS, settle, wait_for
+from tests.localkube.kubesim import NS, Recorder, settle, wait_for
 from tests.localkube.statefulset_env import manifest
 
 GRACE = 0.6
+PERIOD = 0.1
 TOLERATION = 1
 UNREACHABLE = "node.kubernetes.io/unreachable"
 
@@ -65,10 +66,11 @@ class PoweredKubeletStub(KubeletStub):
                 self.queue.add((pod["metadata"]["namespace"], pod["metadata"]["name"]))
 
 
-def run(tmp_path: Path, scenario: Any) -> None:
+def run(tmp_path: Path, scenario: Any, eviction_rate: float = 0.1) -> None:
     async def main() -> None:
         config = ClusterConfig(state_dir=tmp_path, run_kubelets=False,
-                               node_monitor_grace_period=GRACE,
+                               node_monitor_grace_period=GRACE, node_monitor_period=PERIOD,
+                               node_eviction_rate=eviction_rate,
                                default_not_ready_toleration_seconds=TOLERATION,
                                default_unreachable_toleration_seconds=TOLERATION)
         cluster = Cluster(config)
@@ -161,20 +163,39 @@ def test_lost_node_is_tainted_its_pod_evicted_and_replaced_after_force_delete(
     run(tmp_path, scenario)
 
 
-def test_every_node_lost_is_a_full_disruption_without_noexecute(tmp_path: Path) -> None:
+def test_disruption_modes_stop_noexecute_tainting(tmp_path: Path) -> None:
+    """All nodes lost: no NoExecute taint at all. One back (3 of 4 unhealthy, a partial
+    disruption of a small cluster): still none. Two back: the other two get it."""
     async def scenario(c: Cluster) -> None:
-        for name in c.config.node_names():
-            await c.power.stop(name)
         names = c.config.node_names()
-        await wait_for(c.store, lambda: all((UNREACHABLE, "NoSchedule") in taint_keys(c, n)
-                                            for n in names), timeout=5, what="all unreachable")
-        assert not any((UNREACHABLE, "NoExecute") in taint_keys(c, n) for n in names)
+        rec = Recorder(c.store)
         for name in names:
+            await c.power.stop(name)
+
+        def unreachable(n: str) -> bool:
+            return (UNREACHABLE, "NoSchedule") in taint_keys(c, n)
+
+        def evicting(n: str) -> bool:
+            return (UNREACHABLE, "NoExecute") in taint_keys(c, n)
+
+        await wait_for(c.store, lambda: all(unreachable(n) for n in names), timeout=5,
+                       what="all unreachable")
+        await settle(c)
+        assert not any(t.get("effect") == "NoExecute" for seen in rec.of(R.NODES)
+                       for t in seen.obj["spec"].get("taints") or [])  # not even for a moment
+        await c.power.start(names[0])
+        await wait_for(c.store, lambda: not unreachable(names[0]), timeout=5, what="node-1 back")
+        await settle(c)
+        assert not any(evicting(n) for n in names)
+        await c.power.start(names[1])
+        await wait_for(c.store, lambda: evicting(names[2]) and evicting(names[3]), timeout=5,
+                       what="NoExecute on the two lost nodes")
+        for name in names[2:]:
             await c.power.start(name)
         await wait_for(c.store, lambda: not any(taint_keys(c, n) for n in names), timeout=5,
                        what="taints removed")
 
-    run(tmp_path, scenario)
+    run(tmp_path, scenario, eviction_rate=100.0)
 
 
 def test_default_toleration_seconds_admission() -> None:

@@ -1,6 +1,7 @@
 """`localkube node stop|start` on a real `localkube up` with kubelets (nginx-slim pods).
 
-Checks, with `--node-monitor-grace-period 2s` and 4 s default tolerations:
+Checks, with `--node-monitor-grace-period 2s`, `--node-monitor-period 200ms` and 4 s
+default tolerations:
 - the CLI: one line and a non-zero exit for an unknown node and when nothing runs;
 - stop: every container of the node is killed at once (its pod address refuses connections)
   while the pod objects stay; kubectl shows the node `NotReady`, then the evicted pod
@@ -36,7 +37,8 @@ from tests.localkube.conftest import REPO, ControlPlane, stop_control_plane
 pytestmark = pytest.mark.slow
 
 IMAGE = "registry.k8s.io/nginx-slim:0.8"
-FLAGS = ("--node-monitor-grace-period", "2s", "--default-not-ready-toleration-seconds", "4",
+FLAGS = ("--node-monitor-grace-period", "2s", "--node-monitor-period", "200ms",
+         "--default-not-ready-toleration-seconds", "4",
          "--default-unreachable-toleration-seconds", "4")
 WAIT = 40.0
 WEB = f"""
