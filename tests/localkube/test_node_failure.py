@@ -19,7 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from localkube import resources as R
+from localkube.cli import parse_go_duration
 from localkube.cluster import Cluster, ClusterConfig
 from localkube.controllers import build_controllers
 from localkube.controllers.base import Key
@@ -226,3 +229,11 @@ def test_eviction_delay_and_zone_state() -> None:
     assert zone_state(["True", "True", "Unknown", "True"]) == "Normal"
     assert zone_state(["Unknown", "False", "Unknown", "True"]) == "PartialDisruption"
     assert zone_state(["Unknown"] * 4) == "FullDisruption"
+
+
+def test_go_durations_for_the_controller_manager_flags() -> None:
+    assert [parse_go_duration(t) for t in ("50s", "200ms", "1m30s", "2", "1.5s")] == [
+        50.0, 0.2, 90.0, 2.0, 1.5]
+    for bad in ("5x", "s", "", "1s 2s"):
+        with pytest.raises(ValueError):
+            parse_go_duration(bad)
