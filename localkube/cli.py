@@ -1,4 +1,5 @@
-"""The `localkube` command: `up` runs a cluster in the foreground, `down` stops it.
+"""The `localkube` command: `up` runs a cluster in the foreground, `down` stops it,
+`node stop|start NAME` switches one of its simulated machines off and on.
 
 `up` prints nothing on stdout; logs go to stderr (or `--log-file`). Problems the user can fix
 (missing tools, a port in use, an instance already running on the state directory) are one
@@ -13,6 +14,7 @@ import asyncio
 import errno
 import logging
 import os
+import re
 import secrets
 import select
 import signal
@@ -71,6 +73,49 @@ def _port(text: str) -> int:
     return value
 
 
+def _duration(text: str) -> float:
+    """A Go duration as kube flags take it (`50s`, `500ms`, `1m30s`); bare seconds too."""
+    try:
+        value = parse_go_duration(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds in a Go duration string (`time.ParseDuration`); ValueError if malformed."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    units = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(text)
+    return sum(float(n) * units[u] for n, u in parts)
+
+
 def _subnet(text: str) -> str:
     try:
         return statedir.parse_subnet(text)
@@ -82,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="localkube", description="A process-based local Kubernetes for offline drills."
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,down}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{up,down,node}")
     state_help = f"state directory (default {statedir.default_state_dir()})"
 
     up = sub.add_parser("up", help="run a cluster in the foreground until SIGTERM/SIGINT")
@@ -103,6 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--watch-history", type=_positive, default=20000,
                     help="changes kept for watch resume; older resourceVersions get "
                          "410 Expired (default 20000)")
+    up.add_argument("--node-monitor-grace-period", type=_duration, default=50.0,
+                    metavar="DURATION",
+                    help="kube-controller-manager's: a node whose kubelet was silent this long "
+                         "becomes NotReady/Unknown (default 50s)")
+    up.add_argument("--node-monitor-period", type=_duration, default=5.0, metavar="DURATION",
+                    help="kube-controller-manager's: how often node health is checked "
+                         "(default 5s)")
+    up.add_argument("--node-eviction-rate", type=_non_negative_float, default=0.1,
+                    metavar="RATE",
+                    help="kube-controller-manager's: nodes NoExecute-tainted per second "
+                         "(default 0.1)")
+    up.add_argument("--default-not-ready-toleration-seconds", type=_seconds, default=300,
+                    metavar="SECONDS",
+                    help="kube-apiserver's: tolerationSeconds of the not-ready:NoExecute "
+                         "toleration added to every pod without one (default 300)")
+    up.add_argument("--default-unreachable-toleration-seconds", type=_seconds, default=300,
+                    metavar="SECONDS",
+                    help="kube-apiserver's: tolerationSeconds of the unreachable:NoExecute "
+                         "toleration added to every pod without one (default 300)")
     up.add_argument("--log-file", type=Path, default=None, help="log here instead of stderr")
     up.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
@@ -110,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--state-dir", type=Path, default=None, help=state_help)
     down.add_argument("--timeout", type=float, default=30.0,
                       help="seconds to wait after SIGTERM before SIGKILL (default 30)")
+
+    node = sub.add_parser("node", help="switch a simulated node off (power loss) or on (boot)")
+    node.add_argument("action", choices=("stop", "start"))
+    node.add_argument("name", help="node name, e.g. node-2")
+    node.add_argument("--state-dir", type=Path, default=None, help=state_help)
     return parser
 
 
@@ -118,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             return up(args)
+        if args.command == "node":
+            return node(args)
         return down(args)
     except UserError as exc:
         print(f"localkube: {exc}", file=sys.stderr)
@@ -175,16 +246,23 @@ async def _serve(
     from localkube.apiserver.app import ApiServer
     from localkube.cluster import Cluster, ClusterConfig
     from localkube.controllers import build_controllers
+    from localkube.nodes import build as build_node_heartbeats
 
     started = time.monotonic()
     config = ClusterConfig(
         state_dir=state_dir, nodes=args.nodes, node_cpu=args.node_cpu,
         node_memory=args.node_memory, subnet=subnet, run_kubelets=not args.no_kubelets,
         watch_history=args.watch_history,
+        node_monitor_grace_period=args.node_monitor_grace_period,
+        node_monitor_period=args.node_monitor_period,
+        node_eviction_rate=args.node_eviction_rate,
+        default_not_ready_toleration_seconds=args.default_not_ready_toleration_seconds,
+        default_unreachable_toleration_seconds=args.default_unreachable_toleration_seconds,
     )
     cluster = Cluster(config)
     cluster.bootstrap()
     cluster.add(build_controllers(cluster))
+    cluster.add(build_node_heartbeats(cluster))
     if config.run_kubelets:
         cluster.add(_kubelets(cluster))
     stop = asyncio.Event()
@@ -238,6 +316,21 @@ def _setup_logging(log_file: Path | None, verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
+
+
+# -- node ------------------------------------------------------------------------------------
+
+
+def node(args: argparse.Namespace) -> int:
+    from localkube.nodectl import NodeCtlError, switch
+
+    state_dir = (args.state_dir or statedir.default_state_dir()).expanduser().resolve()
+    try:
+        message = switch(state_dir, args.name, args.action)
+    except NodeCtlError as exc:
+        raise UserError(str(exc)) from None
+    print(f"localkube: {message}", file=sys.stderr)
+    return 0
 
 
 # -- down ------------------------------------------------------------------------------------

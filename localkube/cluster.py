@@ -10,6 +10,7 @@ import asyncio
 import logging
 import platform
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 from localkube import resources as R
+from localkube.nodes.heartbeat import kubelet_conditions
+from localkube.nodes.power import NodePower
 from localkube.rbac import bootstrap
 from localkube.registry import Registry
 from localkube.store import Store
@@ -40,6 +43,15 @@ class ClusterConfig:
     cluster_domain: str = "cluster.local"
     run_kubelets: bool = True
     time_scale: float = 1.0
+    #: kube-controller-manager's --node-monitor-grace-period (1.32 default: 50 s)
+    node_monitor_grace_period: float = 50.0
+    #: kube-controller-manager's --node-monitor-period: how often node health is checked
+    node_monitor_period: float = 5.0
+    #: kube-controller-manager's --node-eviction-rate: nodes NoExecute-tainted per second
+    node_eviction_rate: float = 0.1
+    #: kube-apiserver's --default-not-ready-toleration-seconds / -unreachable- (300 each)
+    default_not_ready_toleration_seconds: int = 300
+    default_unreachable_toleration_seconds: int = 300
     #: changes kept for watch resume; older resourceVersions get 410 Expired
     watch_history: int = 20000
     extra: dict = field(default_factory=dict)
@@ -75,6 +87,12 @@ class Cluster:
         self.config = config
         self.store = Store(history=config.watch_history)
         self.registry = Registry(self.store, service_network=config.service_network)
+        self.registry.default_not_ready_toleration_seconds = \
+            config.default_not_ready_toleration_seconds
+        self.registry.default_unreachable_toleration_seconds = \
+            config.default_unreachable_toleration_seconds
+        #: the power switch of the simulated machines (`localkube node stop|start`)
+        self.power = NodePower(config.node_names())
         self.components: list[Component] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -127,29 +145,7 @@ class Cluster:
             "status": {
                 "capacity": capacity,
                 "allocatable": dict(capacity),
-                "conditions": [
-                    _node_condition(
-                        "MemoryPressure",
-                        "False",
-                        "KubeletHasSufficientMemory",
-                        "kubelet has sufficient memory available",
-                    ),
-                    _node_condition(
-                        "DiskPressure",
-                        "False",
-                        "KubeletHasNoDiskPressure",
-                        "kubelet has no disk pressure",
-                    ),
-                    _node_condition(
-                        "PIDPressure",
-                        "False",
-                        "KubeletHasSufficientPID",
-                        "kubelet has sufficient PID available",
-                    ),
-                    _node_condition(
-                        "Ready", "True", "KubeletReady", "kubelet is posting ready status"
-                    ),
-                ],
+                "conditions": kubelet_conditions(time.time()),
                 "addresses": [
                     {"type": "InternalIP", "address": "127.0.0.1"},
                     {"type": "Hostname", "address": name},
@@ -195,22 +191,6 @@ class Cluster:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         self.store.close_all_watches()
-
-
-def _node_condition(kind: str, status: str, reason: str, message: str) -> dict:
-    import time
-
-    from localkube.apimachinery.meta import format_time
-
-    now = format_time(time.time())
-    return {
-        "type": kind,
-        "status": status,
-        "reason": reason,
-        "message": message,
-        "lastHeartbeatTime": now,
-        "lastTransitionTime": now,
-    }
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -19,6 +19,7 @@ from aiohttp import web
 from localkube import resources as R
 from localkube.apimachinery import errors as E
 from localkube.apiserver import (
+    admin,
     authorization,
     discovery,
     handlers,
@@ -68,6 +69,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
                 _only_get(request)
                 return responses.obj(discovery.document(target, ctx.server_address))
             return await _resource(ctx, request, target, user)
+        if path.startswith(admin.PREFIX):
+            return await admin.handle(ctx, request, path)
         return _other(ctx, request, path)
     except E.ApiError as err:
         return responses.status(err)

@@ -15,15 +15,17 @@ def build_controllers(cluster: Cluster) -> list[Component]:
         endpoints,
         gc,
         namespace,
+        nodehealth,
         nodelifecycle,
         scheduler,
         serviceaccounts,
         statefulset,
+        tainteviction,
         volumes,
     )
 
     components: list[Component] = []
-    for module in (nodelifecycle, namespace, serviceaccounts, volumes, scheduler, statefulset,
-                   gc, disruption, endpoints):
+    for module in (nodelifecycle, nodehealth, tainteviction, namespace, serviceaccounts, volumes,
+                   scheduler, statefulset, gc, disruption, endpoints):
         components.extend(module.build(cluster))
     return components

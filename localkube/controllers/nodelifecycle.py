@@ -1,9 +1,12 @@
-"""Node lifecycle: the `node.kubernetes.io/unschedulable:NoSchedule` taint follows cordon.
+"""Node lifecycle: the NoSchedule taints that follow cordon and the node's conditions.
 
-`kubectl cordon` only flips `spec.unschedulable`; kube-controller-manager then adds the taint
-(no value, no timeAdded) and removes it on uncordon, so `kubectl describe node` and anything
-that reads taints sees what a real cluster shows. Simulated nodes never go NotReady, so the
-NotReady/unreachable tainting of the real controller has nothing to do here.
+`kubectl cordon` only flips `spec.unschedulable`; kube-controller-manager then adds the
+`node.kubernetes.io/unschedulable:NoSchedule` taint (no value, no timeAdded) and removes it
+on uncordon. Likewise (doNoScheduleTaintingPass) a node whose Ready condition is False gets
+`node.kubernetes.io/not-ready:NoSchedule`, Unknown `node.kubernetes.io/unreachable:NoSchedule`,
+and a pressure condition that is True its own taint, each with `timeAdded`; they go away when
+the condition recovers, so the scheduler stops placing pods on a lost node. The NoExecute
+taints that evict pods are `nodehealth.py`'s.
 """
 
 from __future__ import annotations
@@ -13,29 +16,50 @@ from typing import TYPE_CHECKING
 
 from localkube import resources as R
 from localkube.controllers.base import Controller, Key
+from localkube.registry.podutil import stamp
 from localkube.store import DELETED, Change
 
 if TYPE_CHECKING:
     from localkube.cluster import Cluster
 
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+#: nodeConditionToTaintKeyStatusMap: (condition type, status) -> taint key
+CONDITION_TAINTS = {
+    ("Ready", "False"): "node.kubernetes.io/not-ready",
+    ("Ready", "Unknown"): "node.kubernetes.io/unreachable",
+    ("MemoryPressure", "True"): "node.kubernetes.io/memory-pressure",
+    ("DiskPressure", "True"): "node.kubernetes.io/disk-pressure",
+    ("NetworkUnavailable", "True"): "node.kubernetes.io/network-unavailable",
+    ("PIDPressure", "True"): "node.kubernetes.io/pid-pressure",
+}
+MANAGED_KEYS = {UNSCHEDULABLE_TAINT["key"], *CONDITION_TAINTS.values()}
 
 
-def _is_unschedulable_taint(taint: dict) -> bool:
-    return (taint.get("key") == UNSCHEDULABLE_TAINT["key"]
-            and taint.get("effect") == UNSCHEDULABLE_TAINT["effect"])
+def _managed(taint: dict) -> bool:
+    return taint.get("effect") == "NoSchedule" and taint.get("key") in MANAGED_KEYS
 
 
-def desired_taints(node: dict) -> list[dict]:
-    """The node's taints with the unschedulable taint present iff `spec.unschedulable`."""
+def desired_taints(node: dict, now: float | None = None) -> list[dict]:
+    """The node's taints with exactly the NoSchedule taints its spec and conditions call for
+    (existing ones kept as they are, new ones appended)."""
     spec = node.get("spec") or {}
     taints = list(spec.get("taints") or [])
-    has = any(_is_unschedulable_taint(t) for t in taints)
-    if spec.get("unschedulable") and not has:
-        taints.append(dict(UNSCHEDULABLE_TAINT))
-    elif not spec.get("unschedulable") and has:
-        taints = [t for t in taints if not _is_unschedulable_taint(t)]
-    return taints
+    wanted = [CONDITION_TAINTS[(c.get("type"), c.get("status"))]
+              for c in (node.get("status") or {}).get("conditions") or []
+              if (c.get("type"), c.get("status")) in CONDITION_TAINTS]
+    if spec.get("unschedulable"):
+        wanted.append(UNSCHEDULABLE_TAINT["key"])
+    kept = [t for t in taints if not _managed(t) or t.get("key") in wanted]
+    have = {t.get("key") for t in kept if _managed(t)}
+    for key in wanted:
+        if key in have:
+            continue
+        if key == UNSCHEDULABLE_TAINT["key"]:
+            kept.append(dict(UNSCHEDULABLE_TAINT))
+        else:
+            kept.append({"key": key, "effect": "NoSchedule",
+                         **({"timeAdded": stamp(now)} if now is not None else {})})
+    return kept
 
 
 class NodeLifecycleController(Controller):
@@ -51,7 +75,7 @@ class NodeLifecycleController(Controller):
 
     async def reconcile(self, key: Key) -> float | None:
         def sync(node: dict) -> bool:
-            taints = desired_taints(node)
+            taints = desired_taints(node, self.registry.clock())
             if taints == list((node.get("spec") or {}).get("taints") or []):
                 return False
             spec = node.setdefault("spec", {})

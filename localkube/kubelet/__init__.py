@@ -53,6 +53,8 @@ def build_kubelets(cluster: Cluster) -> list[Component]:
         ))
         for name in names
     ]
+    for kubelet in kubelets:
+        cluster.power.listen(kubelet)
     proxy = ServiceProxy(cluster.registry)
     grace = float(config.extra.get("shutdown_grace", SHUTDOWN_GRACE))
 

@@ -4,7 +4,9 @@ A `Controller` keyed by (namespace, name): store changes of pods on this node â€
 claims, volumes and ConfigMaps for pods waiting on them â€” enqueue the key; `reconcile`
 only routes the newest object to the worker of its UID (creating it on first sight) and
 tells workers whose pod is gone from the API. All real work happens in the workers, so
-one slow pod never delays another.
+one slow pod never delays another. `power_off`/`power_on` are the machine's power switch
+(`localkube node stop|start`): everything dies without a word to the API, then the kubelet
+boots and reconciles every pod bound to its node from the API again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from localkube.store import Change
 
 Key = tuple[str, str]
 VOLUME_SOURCES = (R.PVCS.key, R.PVS.key, R.CONFIGMAPS.key)
+POWER_OFF_TIMEOUT = 15.0
 
 
 def _node_of(obj: dict | None) -> str | None:
@@ -38,6 +41,8 @@ class Kubelet(Controller):
         self.name = f"kubelet-{ctx.node}"
         self.workers: dict[str, PodWorker] = {}
         self.shutting_down = False
+        #: False while the machine is switched off (`localkube node stop`)
+        self.powered = True
 
     def keys_for(self, change: Change) -> Iterable[Key]:
         if change.resource == R.PODS.key:
@@ -58,6 +63,8 @@ class Kubelet(Controller):
 
     async def reconcile(self, key: Hashable) -> float | None:
         assert isinstance(key, tuple)
+        if not self.powered:
+            return None  # a switched-off kubelet sees nothing; power_on re-lists
         pod = self.store.get(R.PODS.key, *key)
         uid = pod["metadata"]["uid"] if pod is not None and _node_of(pod) == self.ctx.node \
             else None
@@ -80,6 +87,36 @@ class Kubelet(Controller):
     def _forget(self, worker: PodWorker) -> None:
         if self.workers.get(worker.uid) is worker:
             del self.workers[worker.uid]
+
+    # -- power (see localkube.nodes.power) ------------------------------------------------
+    async def power_off(self, node: str) -> None:
+        """Power loss: SIGKILL every container of every pod now and forget them, writing
+        nothing to the API (the pod objects stay as they were)."""
+        if node != self.ctx.node:
+            return
+        self.powered = False
+        workers = list(self.workers.values())
+        for worker in workers:
+            worker.power_off()
+        tasks = [w.task for w in workers if w.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=POWER_OFF_TIMEOUT)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        for worker in workers:
+            self._forget(worker)
+
+    async def power_on(self, node: str) -> None:
+        """Boot: look at every pod bound here again. A worker created now resumes from
+        the pod's last status (see `PodWorker`): a pod being deleted is finished without
+        starting anything, others get their containers started again."""
+        if node != self.ctx.node:
+            return
+        self.powered = True
+        for key in self.initial_keys():
+            self.queue.add(key)
 
     async def shutdown(self, cap: float) -> None:
         """Stop every pod's containers (grace bounded by `cap`) and wait until they are gone."""

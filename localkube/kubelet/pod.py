@@ -30,7 +30,13 @@ from localkube.kubelet.context import NodeContext
 from localkube.kubelet.images import ImageManager
 from localkube.kubelet.index import ContainerHandle
 from localkube.kubelet.network import SandboxInfo
-from localkube.kubelet.status import merge_conditions, pod_conditions, pod_phase, rfc3339
+from localkube.kubelet.status import (
+    merge_conditions,
+    pod_conditions,
+    pod_phase,
+    resumed_instance,
+    rfc3339,
+)
 from localkube.kubelet.volumes import (
     Mount,
     PreparedVolume,
@@ -38,6 +44,7 @@ from localkube.kubelet.volumes import (
     container_mounts,
     prepare_volumes,
 )
+from localkube.registry.podutil import parse_stamp
 from localkube.runtime import PodSandbox
 
 log = logging.getLogger("localkube.kubelet")
@@ -67,6 +74,7 @@ class PodWorker:
         self.volumes_dirty = False
         self.waiting_volumes = False
         self.gone = False
+        self.powered_off = False
         self.shutdown_grace: float | None = None
         self.terminating = False
         self.hold_status = 0
@@ -80,6 +88,27 @@ class PodWorker:
         for runner in self.runners:
             ctx.index.publish(ContainerHandle(self.namespace, self.name, self.uid, runner.name,
                                               None, None, None, None, None, "ContainerCreating"))
+        self._resume(pod.get("status") or {})
+
+    def _resume(self, status: dict) -> None:
+        """A pod that ran here before the machine was switched off: its containers died
+        with it, as containerd reports them after a reboot (exit code 255, reason
+        Unknown), so starting them again counts as a restart."""
+        started = parse_stamp(status.get("startTime"))
+        if started is None:
+            return
+        self.start_time = started
+        seen = {c.get("name"): c for c in status.get("containerStatuses") or []}
+        now = self.ctx.now()
+        for runner in self.runners:
+            last = seen.get(runner.name) or {}
+            resumed = resumed_instance(last, now)
+            if resumed is None:
+                continue
+            rec = runner.record
+            rec.current, rec.waiting = resumed, None
+            rec.restart_count = int(last.get("restartCount") or 0)
+            rec.image_id = str(last.get("imageID") or "")
 
     # -- inputs --------------------------------------------------------------------------
     def start(self) -> None:
@@ -100,6 +129,14 @@ class PodWorker:
     def mark_gone(self) -> None:
         """The pod object was removed from the API (e.g. force deletion)."""
         self.gone = True
+        self.kick()
+
+    def power_off(self) -> None:
+        """The machine lost power: SIGKILL everything now and say nothing to the API."""
+        self.powered_off = True
+        for runner in self.runners:
+            runner.stop_probes()
+        self._kill_all()
         self.kick()
 
     def request_shutdown(self, cap: float) -> None:
@@ -129,7 +166,7 @@ class PodWorker:
         self._wake.set()
 
     def stopping(self) -> bool:
-        return self.gone or self.shutdown_grace is not None or \
+        return self.gone or self.powered_off or self.shutdown_grace is not None or \
             bool(self.pod["metadata"].get("deletionTimestamp"))
 
     # -- the loop ------------------------------------------------------------------------
@@ -138,6 +175,8 @@ class PodWorker:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                if self.powered_off:
+                    return  # the finally clause kills what runs and removes the sandbox
                 if self.stopping():
                     await self._terminate()
                     return
@@ -225,7 +264,8 @@ class PodWorker:
     # -- status --------------------------------------------------------------------------
     def write_status(self, final: bool = False) -> None:
         """Write the kubelet-owned status fields when they changed (status subresource)."""
-        if (self.hold_status and not final) or self.gone or self.start_time is None:
+        if (self.hold_status and not final) or self.gone or self.powered_off or \
+                self.start_time is None:
             return
         records = [r.record for r in self.runners]
         spec = self.pod.get("spec") or {}
@@ -280,7 +320,7 @@ class PodWorker:
         for runner in self.runners:
             runner.record.finalize()
         self._teardown()
-        if self.shutdown_grace is not None or self.gone:
+        if self.shutdown_grace is not None or self.gone or self.powered_off:
             return
         self.write_status(final=True)
         with contextlib.suppress(ApiError):

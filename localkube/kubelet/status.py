@@ -56,6 +56,32 @@ class Instance:
         return out
 
 
+def resumed_instance(status: dict, now: float) -> Instance | None:
+    """The instance a `containerStatuses[]` entry names, as found after a reboot: dead,
+    exit code 255, reason Unknown. None when it names no container that ran."""
+    container_id = str(status.get("containerID") or "")
+    if not container_id.startswith(RUNTIME_SCHEME):
+        return None
+    state = status.get("state") or {}
+    ran = state.get("running") or state.get("terminated") or {}
+    started = _parse(ran.get("startedAt")) or now
+    if "terminated" in state and state["terminated"].get("exitCode") is not None:
+        ended = state["terminated"]
+        return Instance(container_id[len(RUNTIME_SCHEME):], started,
+                        _parse(ended.get("finishedAt")) or now, int(ended["exitCode"]),
+                        ended.get("reason"), ended.get("message"))
+    return Instance(container_id[len(RUNTIME_SCHEME):], started, now, 255, "Unknown")
+
+
+def _parse(text: object) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
 @dataclass
 class ContainerRecord:
     """The kubelet's memory of one container of one pod (across restarts)."""

@@ -47,6 +47,10 @@ class Registry:
         self.store = store
         self.clock = clock
         self.service_ips = AddressPool(service_network)
+        #: kube-apiserver's --default-not-ready-toleration-seconds and
+        #: --default-unreachable-toleration-seconds (DefaultTolerationSeconds admission)
+        self.default_not_ready_toleration_seconds = 300
+        self.default_unreachable_toleration_seconds = 300
         self._last_event_ns = 0  # event names are <object>.<hex nanoseconds>, increasing
 
     # -- reads ---------------------------------------------------------------------------

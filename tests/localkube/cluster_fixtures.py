@@ -40,7 +40,7 @@ ZK_PODS = ("zk-0", "zk-1", "zk-2")
 
 
 def start_localkube(base: Path, *, kubelets: bool, nodes: int = 4,
-                    timeout: float = 60.0) -> ControlPlane:
+                    timeout: float = 60.0, extra: tuple[str, ...] = ()) -> ControlPlane:
     """`python -m localkube up` (with or without kubelets) on a private state directory.
 
     Its log (stderr) is copied to `<base>/localkube.log` by a thread; the wait ends on the
@@ -52,6 +52,7 @@ def start_localkube(base: Path, *, kubelets: bool, nodes: int = 4,
             "--kubeconfig", str(config), "--state-dir", str(state_dir)]
     if not kubelets:
         argv.append("--no-kubelets")
+    argv.extend(extra)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)

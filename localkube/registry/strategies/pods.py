@@ -23,20 +23,8 @@ PROBE_DEFAULTS = {
     "successThreshold": 1,
     "failureThreshold": 3,
 }
-DEFAULT_TOLERATIONS = [
-    {
-        "key": "node.kubernetes.io/not-ready",
-        "operator": "Exists",
-        "effect": "NoExecute",
-        "tolerationSeconds": 300,
-    },
-    {
-        "key": "node.kubernetes.io/unreachable",
-        "operator": "Exists",
-        "effect": "NoExecute",
-        "tolerationSeconds": 300,
-    },
-]
+NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 MUTABLE_CONTAINER_FIELDS = ("image",)
 
 
@@ -157,6 +145,25 @@ def qos_class(spec: dict) -> str:
     return "Burstable" if requests_any else "BestEffort"
 
 
+def add_default_tolerations(spec: dict, not_ready_seconds: int, unreachable_seconds: int) -> None:
+    """The DefaultTolerationSeconds admission plugin: tolerate `not-ready` and `unreachable`
+    NoExecute for a while unless a toleration already covers them (an empty key or effect
+    is a wildcard), so pods on a lost node are evicted only after that many seconds."""
+    tolerations = spec.setdefault("tolerations", [])
+    if not isinstance(tolerations, list):
+        return  # reported by validation
+
+    def covered(key: str) -> bool:
+        return any(isinstance(t, dict) and t.get("key") in (key, "", None)
+                   and t.get("effect") in ("NoExecute", "", None) for t in tolerations)
+
+    wanted = [(NOT_READY_TAINT, not_ready_seconds), (UNREACHABLE_TAINT, unreachable_seconds)]
+    missing = [(key, seconds) for key, seconds in wanted if not covered(key)]
+    for key, seconds in missing:
+        tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute",
+                            "tolerationSeconds": seconds})
+
+
 class PodStrategy(Strategy):
     def prepare_for_create(self, obj: dict, registry: Registry) -> None:
         spec = obj.get("spec")
@@ -168,11 +175,8 @@ class PodStrategy(Strategy):
             spec.setdefault("enableServiceLinks", True)
             spec.setdefault("priority", 0)
             spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-            tolerations = spec.setdefault("tolerations", [])
-            keys = {t.get("key") for t in tolerations if isinstance(t, dict)}
-            for toleration in DEFAULT_TOLERATIONS:
-                if toleration["key"] not in keys:
-                    tolerations.append(dict(toleration))
+            add_default_tolerations(spec, registry.default_not_ready_toleration_seconds,
+                                    registry.default_unreachable_toleration_seconds)
             obj["status"]["qosClass"] = qos_class(spec)
 
     def default(self, obj: dict) -> None:
