@@ -96,6 +96,12 @@ RESOURCES: tuple[Resource, ...] = (
     Resource(
         "storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",), has_status=False
     ),
+    # Stored and served so that charts which ship one apply cleanly; nothing enforces it
+    # (pods share the host's loopback network).
+    Resource(
+        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",),
+        has_generation=True, has_status=False,
+    ),
 )
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
@@ -128,3 +134,4 @@ STATEFULSETS = BY_KEY["statefulsets.apps"]
 REVISIONS = BY_KEY["controllerrevisions.apps"]
 PDBS = BY_KEY["poddisruptionbudgets.policy"]
 STORAGECLASSES = BY_KEY["storageclasses.storage.k8s.io"]
+NETWORKPOLICIES = BY_KEY["networkpolicies.networking.k8s.io"]
