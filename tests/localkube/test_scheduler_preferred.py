@@ -8,6 +8,7 @@ repels the incoming pod too; the normalisation of InterPodAffinity's scores.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from localkube import resources as R
 from localkube.cluster import Cluster
@@ -80,11 +81,11 @@ def test_an_existing_pods_preferred_rule_repels_the_incoming_pod(tmp_path: Path)
 
 
 def test_scores_are_signed_sums_over_the_topology_then_scaled() -> None:
-    me = {"metadata": {"name": "b", "namespace": NS, "uid": "2", "labels": {"app": "z"}},
+    me: dict[str, Any] = {"metadata": {"name": "b", "namespace": NS, "uid": "2", "labels": {"app": "z"}},
           "spec": {"affinity": soft_anti({"app": "z"}, weight=20)}}
-    other = {"metadata": {"name": "a", "namespace": NS, "uid": "1", "labels": {"app": "z"}},
+    other: dict[str, Any] = {"metadata": {"name": "a", "namespace": NS, "uid": "1", "labels": {"app": "z"}},
              "spec": {}}
-    elsewhere = {"metadata": {"name": "c", "namespace": "other", "uid": "3",
+    elsewhere: dict[str, Any] = {"metadata": {"name": "c", "namespace": "other", "uid": "3",
                               "labels": {"app": "z"}}, "spec": {}}
     nodes = {f"node-{i}": {HOST: f"node-{i}"} for i in (1, 2, 3)}
     placed = [(nodes["node-1"], other), (nodes["node-2"], elsewhere), (nodes["node-3"], me)]

@@ -106,7 +106,8 @@ def test_bitnami_generates_zoo_cfg_from_the_chart_env(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "myid").read_text() == "2\n"
     java_env = (tmp_path / "conf" / "java.env").read_text()
     assert "-Xmx1024m -Xms1024m" in java_env and "electionPortBindRetry=0" in java_env
-    assert "zookeeper.console.threshold=ERROR" in (tmp_path / "conf" / "log4j.properties").read_text()
+    log4j = (tmp_path / "conf" / "log4j.properties").read_text()
+    assert "zookeeper.console.threshold=ERROR" in log4j
 
 
 def test_bitnami_keeps_an_injected_config_and_persisted_data(tmp_path: Path) -> None:
@@ -137,8 +138,8 @@ def test_pravega_zu_add_writes_only_server_lines(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "zkCli.sh"
-    fake.write_text("#!/bin/sh\necho \"args: $*\" >&2\nprintf 'Connecting to x\\n"
-                    "Committed new configuration:\\nserver.1=a:2888:3888:participant;0.0.0.0:2181\\n"
+    fake.write_text("#!/bin/sh\nprintf 'Connecting to x\\nCommitted new configuration:\\n"
+                    "server.1=a:2888:3888:participant;0.0.0.0:2181\\n"
                     "server.2=b:2888:3888:observer;0.0.0.0:2181\\nversion=100000002\\n'\n")
     fake.chmod(0o755)
     out = tmp_path / "zoo.cfg.dynamic"
