@@ -81,12 +81,13 @@ def test_an_existing_pods_preferred_rule_repels_the_incoming_pod(tmp_path: Path)
 
 
 def test_scores_are_signed_sums_over_the_topology_then_scaled() -> None:
-    me: dict[str, Any] = {"metadata": {"name": "b", "namespace": NS, "uid": "2", "labels": {"app": "z"}},
-          "spec": {"affinity": soft_anti({"app": "z"}, weight=20)}}
-    other: dict[str, Any] = {"metadata": {"name": "a", "namespace": NS, "uid": "1", "labels": {"app": "z"}},
-             "spec": {}}
-    elsewhere: dict[str, Any] = {"metadata": {"name": "c", "namespace": "other", "uid": "3",
-                              "labels": {"app": "z"}}, "spec": {}}
+    def member(name: str, uid: str, namespace: str = NS, **spec: Any) -> dict[str, Any]:
+        return {"metadata": {"name": name, "namespace": namespace, "uid": uid,
+                             "labels": {"app": "z"}}, "spec": spec}
+
+    me = member("b", "2", affinity=soft_anti({"app": "z"}, weight=20))
+    other = member("a", "1")
+    elsewhere = member("c", "3", namespace="other")
     nodes = {f"node-{i}": {HOST: f"node-{i}"} for i in (1, 2, 3)}
     placed = [(nodes["node-1"], other), (nodes["node-2"], elsewhere), (nodes["node-3"], me)]
     raw = raw_scores(me, nodes, placed, {})
