@@ -18,6 +18,12 @@ disappears with the container and never shows in the host's mount table):
     /etc/hosts /etc/hostname /etc/resolv.conf
                  bind mounts of the pod sandbox's files
     volumes      bind mounts at their mountPaths (read-only when asked)
+    /data /conf /entrypoint.sh ...
+                 the image's own top-level entries: directories overlaid like the above
+                 (layer only), files copied, symlinks recreated
+
+With readOnlyRootFilesystem the root, the overlays and /tmp and /run (unless a volume sits
+there) are remounted read-only once everything is mounted; volumes and /dev stay writable.
 
 Any other host path is invisible. Mount points are resolved in Python against the image
 layer and the host, following symlinks inside the container's view, so a volume under e.g.
