@@ -113,6 +113,12 @@ RESOURCES: tuple[Resource, ...] = (
              has_status=False, verbs=("create",)),
     Resource("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
              False, has_status=False, verbs=("create",)),
+    # Stored and served so that charts which ship one apply cleanly; nothing enforces it
+    # (pods share the host's loopback network).
+    Resource(
+        "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", True, ("netpol",),
+        has_generation=True, has_status=False,
+    ),
 )
 
 BY_KEY: dict[str, Resource] = {r.key: r for r in RESOURCES}
@@ -154,3 +160,4 @@ CLUSTERROLEBINDINGS = BY_KEY["clusterrolebindings.rbac.authorization.k8s.io"]
 SELFSUBJECTACCESSREVIEWS = BY_KEY["selfsubjectaccessreviews.authorization.k8s.io"]
 SELFSUBJECTREVIEWS = BY_KEY["selfsubjectreviews.authentication.k8s.io"]
 SELFSUBJECTRULESREVIEWS = BY_KEY["selfsubjectrulesreviews.authorization.k8s.io"]
+NETWORKPOLICIES = BY_KEY["networkpolicies.networking.k8s.io"]

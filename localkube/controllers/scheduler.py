@@ -20,6 +20,7 @@ from localkube.controllers.base import Controller, Key
 from localkube.controllers.scheduling import (
     NodeInfo,
     Verdict,
+    affinity_scores,
     affinity_state,
     filter_node,
     fit_error,
@@ -157,7 +158,8 @@ class Scheduler(Controller):
                 else:
                     verdicts[info.name] = verdict
         if feasible:
-            self._bind(key, pick(pod, feasible).name, delayed)
+            scores = affinity_scores(pod, feasible, infos, ns_labels) if len(feasible) > 1 else {}
+            self._bind(key, pick(pod, feasible, scores).name, delayed)
             return None
         return self._unschedulable(key, pod, fit_error(len(infos), verdicts, prefilter, pod))
 

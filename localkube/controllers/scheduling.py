@@ -16,6 +16,7 @@ from typing import Any
 
 from localkube.apimachinery.quantity import QuantityError, parse_quantity
 from localkube.apimachinery.selectors import LabelSelector
+from localkube.controllers.podaffinityscore import PLUGIN_WEIGHT, normalise, raw_scores
 from localkube.registry.podutil import is_terminal, labels_of
 
 UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
@@ -303,9 +304,28 @@ def score(pod: Mapping[str, Any], info: NodeInfo) -> int:
     return total // 2
 
 
-def pick(pod: Mapping[str, Any], feasible: list[NodeInfo]) -> NodeInfo:
-    """Highest score; ties go to the node with fewer pods, then by name (reproducible)."""
-    return min(feasible, key=lambda i: (-score(pod, i), len(i.pods), i.name))
+def pick(pod: Mapping[str, Any], feasible: list[NodeInfo],
+         affinity: Mapping[str, int] | None = None) -> NodeInfo:
+    """Highest score; ties go to the node with fewer pods, then by name (reproducible).
+
+    `affinity` holds InterPodAffinity's normalised scores (see `podaffinityscore`), which
+    count with the plugin's weight of 2.
+    """
+    extra = affinity or {}
+
+    def total(info: NodeInfo) -> int:
+        return score(pod, info) + PLUGIN_WEIGHT * extra.get(info.name, 0)
+
+    return min(feasible, key=lambda i: (-total(i), len(i.pods), i.name))
+
+
+def affinity_scores(pod: Mapping[str, Any], feasible: list[NodeInfo],
+                    infos: Mapping[str, NodeInfo],
+                    ns_labels: Mapping[str, Mapping[str, str]]) -> dict[str, int]:
+    """InterPodAffinity's normalised scores of the feasible nodes."""
+    placed = ((info.labels, other) for info in infos.values() for other in info.pods)
+    raw = raw_scores(pod, {i.name: i.labels for i in feasible}, placed, ns_labels)
+    return normalise(raw)
 
 
 def fit_error(total: int, verdicts: Mapping[str, Verdict], prefilter: str | None,

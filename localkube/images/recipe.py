@@ -59,6 +59,10 @@ class ImageRecipe(ABC):
     """Subclasses describe one image: its config and how to build its layer."""
 
     name: ClassVar[str]
+    # When set, the recipe serves exactly this repository (`bitnami/zookeeper`,
+    # `library/zookeeper` for the official image) on any registry; otherwise any repository
+    # whose last path element is `name`.
+    repository: ClassVar[str | None] = None
     version: ClassVar[str] = "1"
     entrypoint: ClassVar[tuple[str, ...]] = ()
     cmd: ClassVar[tuple[str, ...]] = ()
@@ -68,6 +72,13 @@ class ImageRecipe(ABC):
 
     def env(self) -> tuple[tuple[str, str], ...]:
         return (("PATH", STANDARD_PATH),)
+
+    @property
+    def display_name(self) -> str:
+        """How users write the image (`zookeeper`, `bitnami/zookeeper`, `nginx-slim`)."""
+        if self.repository is None:
+            return self.name
+        return self.repository.removeprefix("library/")
 
     @abstractmethod
     def inputs(self) -> Iterator[tuple[str, bytes]]:

@@ -32,6 +32,7 @@ from localkube.kubelet.prober import (
     ProbeWorker,
     run_handler,
 )
+from localkube.kubelet.security import effective, verify_run_as_non_root
 from localkube.kubelet.status import ContainerRecord, Instance, volume_mounts_status
 from localkube.runtime import (
     Container,
@@ -180,7 +181,7 @@ class ContainerRunner:
     def _container_spec(self, image: object) -> ContainerSpec:
         pod, spec = self.pod, self.spec
         pod_sc = (pod.get("spec") or {}).get("securityContext") or {}
-        sc = spec.get("securityContext") or {}
+        verify_run_as_non_root(pod, spec, getattr(image, "user", None))
         env = build_env(self.ctx.registry.store, pod, spec, self.worker.ip or "",
                         self.ctx.host_ip)
         command = [expand(str(a), env) for a in spec.get("command") or []] or None
@@ -190,12 +191,13 @@ class ContainerRunner:
         return ContainerSpec(
             name=self.name, image=image, command=command, args=args,  # type: ignore[arg-type]
             env=env, working_dir=spec.get("workingDir") or None,
-            run_as_user=sc.get("runAsUser", pod_sc.get("runAsUser")),
-            run_as_group=sc.get("runAsGroup", pod_sc.get("runAsGroup")),
+            run_as_user=effective(pod, spec, "runAsUser"),
+            run_as_group=effective(pod, spec, "runAsGroup"),
             fs_group=pod_sc.get("fsGroup"),
             supplemental_groups=tuple(pod_sc.get("supplementalGroups") or ()),
             volume_mounts=mounts,
             termination_message_path=spec.get("terminationMessagePath", "/dev/termination-log"),
+            read_only_root=bool(effective({}, spec, "readOnlyRootFilesystem")),
         )
 
     # -- probes --------------------------------------------------------------------------

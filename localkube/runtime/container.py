@@ -274,6 +274,7 @@ class Container:
             binds=binds,
             working_dir=self.process.cwd,
             error_file=directory / "setup.err",
+            read_only=spec.read_only_root,
         )
         (directory / "setup.sh").write_text(render_setup_script(plan))
         proc = self.process

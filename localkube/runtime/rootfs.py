@@ -18,6 +18,12 @@ disappears with the container and never shows in the host's mount table):
     /etc/hosts /etc/hostname /etc/resolv.conf
                  bind mounts of the pod sandbox's files
     volumes      bind mounts at their mountPaths (read-only when asked)
+    /data /conf /entrypoint.sh ...
+                 the image's own top-level entries: directories overlaid like the above
+                 (layer only), files copied, symlinks recreated
+
+With readOnlyRootFilesystem the root, the overlays and /tmp and /run (unless a volume sits
+there) are remounted read-only once everything is mounted; volumes and /dev stay writable.
 
 Any other host path is invisible. Mount points are resolved in Python against the image
 layer and the host, following symlinks inside the container's view, so a volume under e.g.
@@ -77,6 +83,7 @@ class RootfsPlan:
     binds: Sequence[BindMount]  # volumes and the termination-log file
     working_dir: str
     error_file: Path
+    read_only: bool = False  # securityContext.readOnlyRootFilesystem
 
 
 def _check_option_path(path: Path) -> None:
@@ -136,7 +143,11 @@ def _symlink_target(parts: list[str], layer: Path | None, private: Sequence[str]
         host = Path("/") / top
         return os.readlink(host) if host.is_symlink() else None
     if top not in OVERLAY_DIRS:
-        return None
+        if top not in image_top_level(layer):
+            return None
+        assert layer is not None
+        candidate = layer / Path(*parts)
+        return os.readlink(candidate) if candidate.is_symlink() else None
     rel = Path(*parts)
     bases = [layer] if layer is not None else []
     if top not in private or layer is None:
@@ -186,6 +197,8 @@ def render_setup_script(plan: RootfsPlan) -> str:
             s.run("ln", "-s", os.readlink(host), f"{root}/{name}")
         elif host.is_dir():
             _overlay(s, plan, name)
+    for name in image_top_level(plan.layer):
+        _top_level(s, plan, name)
     for name in EMPTY_DIRS:
         s.run("mkdir", "-p", f"{root}/{name}")
     s.run("chmod", "0700", f"{root}/root")
@@ -221,11 +234,54 @@ def render_setup_script(plan: RootfsPlan) -> str:
 
     cwd = resolve_in_container(plan.working_dir or "/", plan.layer, plan.private_dirs)
     s.run("mkdir", "-p", root + cwd)
+    if plan.read_only:
+        _read_only_root(s, root, plan.layer)
     return s.text()
 
 
-def _overlay(s: _Script, plan: RootfsPlan, name: str) -> None:
-    lowers = _lower_dirs(plan.layer, name, plan.private_dirs)
+def _read_only_root(s: _Script, root: str, layer: Path | None) -> None:
+    """readOnlyRootFilesystem: the root and everything the image provides become read-only.
+
+    As with runc, /dev, /dev/shm, the pod's /etc/hosts-style files and the volumes stay
+    writable; /tmp and /run are part of the root file system there, so they are read-only
+    here too unless a volume is mounted on them. Remounting a superblock leaves the bind
+    mounts on top of it untouched.
+    """
+    for name in (*OVERLAY_DIRS, *USR_LINKS, *image_top_level(layer)):
+        target = f"{root}/{name}"
+        s.raw(f"if mountpoint -q {shlex.quote(target)}; then "
+              f"mount -o remount,ro {shlex.quote(target)}; fi")
+    for name in ("tmp", "run"):
+        target = f"{root}/{name}"
+        s.raw(f"if mountpoint -q {shlex.quote(target)} && "
+              f"[ \"$(findmnt -n -o SOURCE {shlex.quote(target)})\" = tmpfs ]; then "
+              f"mount -o remount,ro {shlex.quote(target)}; fi")
+    s.run("mount", "-o", "remount,ro", root)
+
+
+def image_top_level(layer: Path | None) -> list[str]:
+    """Top-level entries the image adds itself (`/data`, `/conf`, `/entrypoint.sh` ...)."""
+    if layer is None or not layer.is_dir():
+        return []
+    reserved = {*OVERLAY_DIRS, *USR_LINKS, *EMPTY_DIRS}
+    return sorted(p.name for p in layer.iterdir() if p.name not in reserved)
+
+
+def _top_level(s: _Script, plan: RootfsPlan, name: str) -> None:
+    """An image's own top-level entry: links and files copied, directories overlaid."""
+    assert plan.layer is not None
+    source = plan.layer / name
+    target = f"{plan.rootfs}/{name}"
+    if source.is_symlink():
+        s.run("ln", "-s", os.readlink(source), target)
+    elif source.is_dir():
+        _overlay(s, plan, name, [source])
+    else:
+        s.run("cp", "-a", source, target)
+
+
+def _overlay(s: _Script, plan: RootfsPlan, name: str, lowers: list[Path] | None = None) -> None:
+    lowers = lowers or _lower_dirs(plan.layer, name, plan.private_dirs)
     upper = plan.scratch / "upper" / name
     work = plan.scratch / "work" / name
     target = f"{plan.rootfs}/{name}"

@@ -48,6 +48,8 @@ class ContainerSpec:
     supplemental_groups: Sequence[int] = ()
     volume_mounts: Sequence[VolumeMount] = ()
     termination_message_path: str = "/dev/termination-log"
+    # securityContext.readOnlyRootFilesystem: only volumes (and /dev) stay writable.
+    read_only_root: bool = False
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,32 @@ def test_recipes_are_found_by_name_whatever_the_registry(image: str) -> None:
     assert recipe.name == reference.name
 
 
+@pytest.mark.parametrize(
+    ("image", "recipe"),
+    [
+        ("zookeeper:3.9", "zookeeper"),
+        ("docker.io/library/zookeeper:3.9.3", "zookeeper"),
+        ("bitnami/zookeeper:3.9.3-debian-12-r21", "bitnami-zookeeper"),
+        ("registry-1.docker.io/bitnami/zookeeper:3.9", "bitnami-zookeeper"),
+        ("pravega/zookeeper:0.2.15", "pravega-zookeeper"),
+    ],
+)
+def test_repository_recipes_match_the_whole_repository(image: str, recipe: str) -> None:
+    assert resolve_image(image)[1].name == recipe
+
+
+def test_a_repository_recipe_does_not_serve_other_owners() -> None:
+    with pytest.raises(ImageNotFoundError):
+        resolve_image("someone/zookeeper:3.9")
+
+
 def test_unknown_images_fail_like_a_pull() -> None:
     with pytest.raises(ImageNotFoundError) as err:
         resolve_image("foo:1")
     assert str(err.value) == (
         'failed to pull and unpack image "docker.io/library/foo:1": image not available in '
-        "localkube (known images: kubernetes-zookeeper, nginx-slim)"
+        "localkube (known images: bitnami/zookeeper, kubernetes-zookeeper, nginx-slim, "
+        "pravega/zookeeper, zookeeper)"
     )
     with pytest.raises(InvalidReferenceError):
         resolve_image("Not A Name")
