@@ -38,11 +38,12 @@ from harness.model.objects import BudgetView, NodeView, StatefulSetView, contain
 from harness.model.progress import Progress
 from harness.servers import ZooKeeper
 from harness.settings import Settings, Timeouts
-from harness.steps import DrillRecorder, StepRecord
+from harness.steps import DrillRecorder, StepRecord, now
 from harness.timeline import PodEvent
 from harness.verify import Verifier
 from harness.waits import Condition, wait_for
 from harness.zk.profile import ImageProfile
+from harness.zk.roles import RoleSampler
 from harness.zk.workload import Workload
 
 
@@ -66,10 +67,13 @@ class Drill:
         self._faults_factory = faults_factory
         self._faults: Faults | None = None
         self.verifier: Verifier | None = None
+        self.roles: RoleSampler | None = None
+        self._clock_origin = (time.monotonic(), now())  # reset when the workload starts
 
     def close(self) -> None:
         if self.verifier is not None and not self.verifier.workload.ledger.closed:
             self.verifier.workload.stop()
+        self._keep_lanes()
         self.recorder.record.events = self.pods.events()
         self.pods.stop()
 
@@ -89,7 +93,23 @@ class Drill:
                                  zk_timeout=self._probe_timeout)
         self.note("workload", True, f"{len(workload.clients)} clients writing under "
                                     f"{workload.root}")
+        self.roles = RoleSampler(self.server_modes).start()
+        self._clock_origin = (time.monotonic(), now())
         return workload
+
+    def _keep_lanes(self) -> None:
+        """The report's write and role lanes, as offsets from the drill's start."""
+        if self.verifier is None or self.roles is None:
+            return
+        changes = self.roles.stop()
+        mono0, wall0 = self._clock_origin
+        shift = (wall0 - self.recorder.record.started).total_seconds() - mono0
+        record = self.recorder.record
+        record.lanes["writes"] = [
+            [round(op.completed + shift, 3), op.outcome] for op in
+            self.verifier.workload.ledger.ops() if op.is_write and op.completed is not None]
+        record.lanes["roles"] = [[round(at + shift, 3), pod, mode] for at, pod, mode in changes]
+        self.roles = None
 
     @property
     def workload(self) -> Workload:

@@ -31,6 +31,10 @@ COLORS = {
     "failed": "#d64545",
     "done": "#9e9e9e",
 }
+ROLE_COLORS = {"leader": "#1f4e9e", "follower": "#7fa7e0", "standalone": "#1f4e9e"}
+ROLE_OTHER = "#f0d060"  # looking, not serving
+ROLE_DOWN = "#c9c9c9"  # down, unreachable
+WRITE_COLORS = {"ok": "#2e9d4e", "fail": "#d64545", "info": "#e0a526", "pending": "#e0a526"}
 LEGEND = (
     ("ready", "Running, Ready"),
     ("running", "Running, not Ready"),
@@ -103,7 +107,7 @@ def _drill(drill: dict[str, Any], title: str | None = None) -> str:
     events = [PodEvent.from_dict(e) for e in drill.get("timeline", [])]
     start = datetime.fromisoformat(drill["started"])
     end = datetime.fromisoformat(drill["ended"])
-    picture = timeline_svg(events, start, end, drill["steps"])
+    picture = timeline_svg(events, start, end, drill["steps"], drill.get("lanes") or {})
     notes = "".join(f"<div class='meta'>{escape(n)}</div>" for n in drill.get("notes", []))
     rows = "\n".join(e.row() for e in events)
     folded = (
@@ -139,12 +143,19 @@ def _steps_table(steps: list[dict[str, Any]]) -> str:
 
 
 def timeline_svg(
-    events: list[PodEvent], start: datetime, end: datetime, steps: list[dict[str, Any]]
+    events: list[PodEvent], start: datetime, end: datetime, steps: list[dict[str, Any]],
+    extra: dict[str, list[Any]] | None = None,
 ) -> str:
-    """The pod-state picture: one lane per pod, step boundaries dashed."""
+    """The pod-state picture: one lane per pod, step boundaries dashed; with the workload,
+    a lane of its writes (acknowledged, failed, indeterminate) and one of each server's
+    role (leader, follower, looking, down) below."""
     by_pod = lanes(events, start, end)
+    extra = extra or {}
+    writes, roles = extra.get("writes") or [], extra.get("roles") or []
+    role_pods = sorted({pod for _, pod, _ in roles})
+    extra_lanes = (1 if writes else 0) + len(role_pods)
     span = max((end - start).total_seconds(), 0.001)
-    bottom = TOP + max(len(by_pod), 1) * (LANE_H + LANE_GAP)
+    bottom = TOP + (max(len(by_pod), 1) + extra_lanes) * (LANE_H + LANE_GAP)
     height = bottom + 38
     width = LABEL_W + DRAW_W + 10
 
@@ -170,6 +181,14 @@ def timeline_svg(
         )
         out += [_segment(seg, x, y) for seg in segments]
         out.append("</g>")
+    lane = max(len(by_pod), 1)
+    if writes:
+        out.append(_writes_lane(writes, x, TOP + lane * (LANE_H + LANE_GAP)))
+        lane += 1
+    for pod in role_pods:
+        changes = [(at, mode) for at, who, mode in roles if who == pod]
+        out.append(_role_lane(pod, changes, span, x, TOP + lane * (LANE_H + LANE_GAP)))
+        lane += 1
     legend_y = height - 6
     lx = LABEL_W
     for key, text in LEGEND:
@@ -179,6 +198,41 @@ def timeline_svg(
         )
         lx += 26 + 7 * len(text)
     out.append("</svg>")
+    return "".join(out)
+
+
+def _writes_lane(writes: list[Any], x: Any, y: float) -> str:
+    """One tick per finished write: green acknowledged, red failed, amber indeterminate."""
+    ticks = "".join(
+        f"<line class='write {escape(str(outcome))}' x1='{x(at):.1f}' x2='{x(at):.1f}' "
+        f"y1='{y + (2 if outcome == 'ok' else LANE_H / 2)}' "
+        f"y2='{y + (LANE_H / 2 if outcome == 'ok' else LANE_H - 2)}' "
+        f"stroke='{WRITE_COLORS.get(str(outcome), '#888')}' stroke-width='1'/>"
+        for at, outcome in writes)
+    ok = sum(1 for _, outcome in writes if outcome == "ok")
+    return (f"<g class='lane writes'><text x='4' y='{y + LANE_H * 0.68:.1f}' "
+            f"font-weight='600'>writes</text>"
+            f"<title>{ok} acknowledged, {len(writes) - ok} failed or indeterminate</title>"
+            f"{ticks}</g>")
+
+
+def _role_lane(pod: str, changes: list[tuple[float, str]], span: float, x: Any, y: float
+               ) -> str:
+    """A segment per role the server held: leader dark, follower light, looking amber."""
+    out = [f"<g class='lane roles' data-pod='{escape(pod)}'>"
+           f"<text x='4' y='{y + LANE_H * 0.68:.1f}'>{escape(pod)} role</text>"]
+    for i, (at, mode) in enumerate(changes):
+        until = changes[i + 1][0] if i + 1 < len(changes) else span
+        x0, x1 = x(at), x(until)
+        down = mode in ("down", "unreachable", "unknown")
+        fill = ROLE_COLORS.get(mode, ROLE_DOWN if down else ROLE_OTHER)
+        label = f"{mode} from +{at:.1f}s to +{until:.1f}s"
+        text = (f"<text x='{x0 + 4:.1f}' y='{y + LANE_H * 0.68:.1f}' fill='#fff'>"
+                f"{escape(mode)}</text>") if x1 - x0 > 7 * len(mode) + 8 else ""
+        out.append(f"<rect class='role {escape(mode)}' x='{x0:.1f}' y='{y + 4}' "
+                   f"width='{max(x1 - x0, 1.0):.1f}' height='{LANE_H - 8}' fill='{fill}'>"
+                   f"<title>{escape(label)}</title></rect>{text}")
+    out.append("</g>")
     return "".join(out)
 
 

@@ -106,6 +106,8 @@ class DrillRecord:
     notes: list[str] = field(default_factory=list)
     # what the drill's workload saw: acknowledged/failed/indeterminate/lost, longest write gap
     workload: dict[str, Any] = field(default_factory=dict)
+    # the report's extra lanes: "writes" [[offset s, outcome]], "roles" [[offset s, pod, mode]]
+    lanes: dict[str, list[Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         end = self.ended or now()
@@ -120,6 +122,7 @@ class DrillRecord:
             "message": self.message,
             "notes": self.notes,
             "workload": dict(self.workload),
+            "lanes": dict(self.lanes),
             "steps": [s.as_dict() for s in self.steps],
             "timeline": [e.as_dict() for e in self.events],
         }

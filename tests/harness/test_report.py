@@ -184,3 +184,31 @@ def test_html_colours_every_state_of_a_lane() -> None:
     html = render(run.as_dict())
     kinds = re.findall(r"<rect class='seg (\w+)'", html)
     assert kinds == ["starting", "running", "ready", "terminating", "failed"]
+
+
+def test_html_draws_the_write_and_role_lanes() -> None:
+    record, _ = recorded_drill()
+    record.lanes = {
+        "writes": [[1.0, "ok"], [1.2, "ok"], [3.0, "info"], [3.1, "fail"]],
+        "roles": [[0.5, "zk-0", "leader"], [0.5, "zk-1", "follower"], [3.0, "zk-0", "down"],
+                  [3.4, "zk-1", "leader"]],
+    }
+    run = RunRecord(Settings(), drills=[record])
+    html = render(run.as_dict())
+    assert "class='lane writes'" in html and "2 acknowledged, 2 failed or indeterminate" in html
+    assert len(re.findall(r"class='write ok'", html)) == 2
+    assert "class='write info'" in html and "class='write fail'" in html
+    assert re.findall(r"data-pod='(zk-\d)'>[^<]*<text[^>]*>zk-\d role", html) == ["zk-0", "zk-1"]
+    assert "class='role leader'" in html and "class='role down'" in html
+    assert "leader from +3.4s" in html
+
+
+def test_summary_table_has_a_row_per_drill_with_the_workload() -> None:
+    from harness.report import summary_table
+
+    record, _ = recorded_drill()
+    record.workload = {"acknowledged": 120, "failed": 3, "indeterminate": 1, "lost": 0,
+                       "longest_gap": 0.42}
+    lines = summary_table([record])
+    assert lines[0].split()[:3] == ["drill", "outcome", "steps"]
+    assert lines[1].split() == ["test_y", "failed", "2", "40.0s", "120/3/1", "0", "0.42s"]
