@@ -56,11 +56,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# What the harness relies on, whichever ini file pytest found (a path argument such as
+# `--report-dir /var/reports` moves pytest's rootdir away from pyproject.toml): per-test
+# JUnit properties need xunit1; unknown markers must fail. An ini that sets them wins.
+REQUIRED_INI = {"junit_family": "xunit1", "strict_markers": True}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in (DRILL_MARKERS | OTHER_MARKERS).items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    cli = {opt.key: config.getoption(_dest(opt)) for opt in OPTIONS}
+    for name, value in REQUIRED_INI.items():
+        if name not in config.inicfg:
+            config._inicache[name] = value  # read back through getini by junitxml and mark
+    cli = {opt.key: _from_command_line(config, opt) for opt in OPTIONS}
     ini = {opt.key: config.getini(opt.ini) for opt in OPTIONS if opt.ini}
     try:
         resolved = Settings.from_sources(cli, ini, os.environ)
@@ -73,6 +82,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.xmlpath = str(report_dir / f"{session.run.stem}.xml")
     _warn_unless_signal_timeouts(config)
     start_transcript(config)
+
+
+def _from_command_line(config: pytest.Config, opt: Option) -> object:
+    """The option's value; for the safety options only if typed on the command line that
+    started pytest (``PYTEST_ADDOPTS`` and ini ``addopts`` land in the same parsed options,
+    and must never arm destructive drills)."""
+    value = config.getoption(_dest(opt))
+    if not opt.cli_only or value is None:
+        return value
+    typed = [str(a) for a in config.invocation_params.args]
+    if any(a == opt.flag or a.startswith(opt.flag + "=") for a in typed):
+        return value
+    return None
 
 
 def _warn_unless_signal_timeouts(config: pytest.Config) -> None:

@@ -260,3 +260,39 @@ def test_junit_xml_goes_to_the_report_dir_by_default(pytester: pytest.Pytester) 
     run(pytester, "--report-dir=out2", "--junitxml=mine.xml")
     assert (pytester.path / "mine.xml").is_file()
     assert not (pytester.path / "out2").exists()
+
+
+def test_pytest_addopts_cannot_arm_destructive_drills(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    kubeconfig = pytester.path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--allow-destructive --confirm-context=prod")
+    armed_by_env = run(pytester, "--co", "--cluster=kube", f"--kubeconfig={kubeconfig}")
+    armed_by_env.stdout.fnmatch_lines(["zkdrill destructive drills: refused*"])
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    typed = run(pytester, "--co", "--cluster=kube", f"--kubeconfig={kubeconfig}",
+                "--allow-destructive", "--confirm-context=prod")
+    typed.stdout.fnmatch_lines(["zkdrill destructive drills: allowed on context prod only"])
+
+
+def test_a_report_dir_given_with_a_space_keeps_what_the_harness_relies_on(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    """``--report-dir /elsewhere`` makes pytest take /elsewhere as rootdir (no ini file):
+    unknown markers still fail and JUnit still carries per-test properties."""
+    pytester.makepyfile(
+        test_props="def test_props(record_property):\n    record_property('step.01', 'ok')\n",
+        test_marker="import pytest\n\n@pytest.mark.not_a_registered_marker\n"
+                    "def test_unknown():\n    pass\n")
+    elsewhere = tmp_path / "reports"
+    elsewhere.mkdir()
+    result = run(pytester, "--report-dir", str(elsewhere), "test_marker.py")
+    result.stdout.fnmatch_lines(["*'not_a_registered_marker' not found in `markers`*"])
+    props = tmp_path / "props"
+    props.mkdir()
+    ok = run(pytester, "--report-dir", str(props), "test_props.py", "-p", "no:warnings")
+    assert ok.ret == 0, ok.stdout.str()
+    xml = next(props.glob("*.xml")).read_text()
+    assert '<property name="step.01" value="ok"' in xml
