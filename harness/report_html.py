@@ -156,7 +156,7 @@ def timeline_svg(
     extra_lanes = (1 if writes else 0) + len(role_pods)
     span = max((end - start).total_seconds(), 0.001)
     bottom = TOP + (max(len(by_pod), 1) + extra_lanes) * (LANE_H + LANE_GAP)
-    height = bottom + 38
+    height = bottom + 38 + (16 if extra_lanes else 0)
     width = LABEL_W + DRAW_W + 10
 
     def x(offset: float) -> float:
@@ -189,14 +189,20 @@ def timeline_svg(
         changes = [(at, mode) for at, who, mode in roles if who == pod]
         out.append(_role_lane(pod, changes, span, x, TOP + lane * (LANE_H + LANE_GAP)))
         lane += 1
-    legend_y = height - 6
-    lx = LABEL_W
-    for key, text in LEGEND:
-        out.append(
-            f"<rect x='{lx}' y='{legend_y - 9}' width='12' height='10' fill='{COLORS[key]}'/>"
-            f"<text x='{lx + 16}' y='{legend_y}'>{escape(text)}</text>"
-        )
-        lx += 26 + 7 * len(text)
+    rows = [[(COLORS[key], text) for key, text in LEGEND]]
+    if extra_lanes:
+        rows.append([(WRITE_COLORS["ok"], "write acknowledged"), (WRITE_COLORS["fail"], "failed"),
+                     (WRITE_COLORS["info"], "indeterminate"), (ROLE_COLORS["leader"], "leader"),
+                     (ROLE_COLORS["follower"], "follower"), (ROLE_OTHER, "looking / not serving"),
+                     (ROLE_DOWN, "down")])
+    for row, keys in enumerate(rows):
+        legend_y, lx = height - 6 - 16 * (len(rows) - 1 - row), LABEL_W
+        for fill, text in keys:
+            out.append(
+                f"<rect x='{lx}' y='{legend_y - 9}' width='12' height='10' fill='{fill}'/>"
+                f"<text x='{lx + 16}' y='{legend_y}'>{escape(text)}</text>"
+            )
+            lx += 26 + 7 * len(text)
     out.append("</svg>")
     return "".join(out)
 
