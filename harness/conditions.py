@@ -373,3 +373,84 @@ def new_leader(events: EventFeed | None, modes: Callable[[], Mapping[str, str]],
         return Progress(done, ", ".join(f"{p} {m}" for p, m in sorted(seen.items())))
 
     return Condition(check, f"a new leader other than {old}", _feed(events), POD_READY)
+
+
+def node_ready(events: EventFeed | None, cluster: NodeReader, node: str, *, ready: bool = True
+               ) -> Condition:
+    """``kubectl get node``: the node's Ready condition is True (or, ``ready=False``, not)."""
+
+    def check() -> Progress:
+        found = cluster.node(node)
+        if found is None:
+            return Progress.waiting(f"node/{node} does not exist")
+        conditions = (found.get("status") or {}).get("conditions") or []
+        cond: dict[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
+        status = str(cond.get("status", "?"))
+        taints = ", ".join(f"{t.get('key')}:{t.get('effect')}"
+                           for t in (found.get("spec") or {}).get("taints") or [])
+        detail = (f"node/{node} Ready={status} ({cond.get('reason', '')}"
+                  f"{': ' + str(cond.get('message')) if cond.get('message') else ''})"
+                  + (f"; taints {taints}" if taints else ""))
+        return Progress((status == "True") == ready, detail)
+
+    what = "Ready" if ready else "NotReady"
+    return Condition(check, f"node/{node} {what}", _feed(events), STEP)
+
+
+class NodeReader(Protocol):
+    def node(self, name: str) -> dict[str, Any] | None: ...
+
+
+def pod_unready(pods: PodSource, name: str, uid: str) -> Condition:
+    """The same pod (``uid``) still exists, with its Ready condition no longer True."""
+
+    def check() -> Progress:
+        snap = pods.current().get(name)
+        if snap is None or snap.uid != uid:
+            return Progress.waiting(f"{name} uid {uid[:8]} is gone")
+        return Progress(not snap.ready, snap.row())
+
+    return Condition(check, f"{name} to be marked not ready", pods.subscribe(), STEP)
+
+
+def pod_terminating(pods: PodSource, name: str, uid: str) -> Condition:
+    """The same pod (``uid``) has a deletionTimestamp (``Terminating``) and still exists."""
+
+    def check() -> Progress:
+        snap = pods.current().get(name)
+        if snap is None or snap.uid != uid:
+            return Progress.waiting(f"{name} uid {uid[:8]} is gone")
+        return Progress(snap.deleting, snap.row())
+
+    return Condition(check, f"{name} to be marked for deletion", pods.subscribe(), STEP)
+
+
+def followers_synced(events: EventFeed | None, leader_metrics: Callable[[], Mapping[str, Any]],
+                     expected: int) -> Condition:
+    """The leader's ``mntr`` counts ``expected - 1`` synced followers: every server is back in
+    the ensemble with its data caught up (Ready only means it answers ``ruok``)."""
+
+    def check() -> Progress:
+        metrics = leader_metrics()
+        synced = metrics.get("zk_synced_followers")
+        state = metrics.get("zk_server_state", "?")
+        done = state == "leader" and synced is not None and int(synced) == expected - 1
+        return Progress(done, f"leader {state}: zk_synced_followers={synced} of "
+                              f"{expected - 1}")
+
+    return Condition(check, f"{expected - 1} followers synced with the leader", _feed(events),
+                     POD_READY)
+
+
+def quorum_without(events: EventFeed | None, modes: Callable[[], Mapping[str, str]],
+                   gone: str, expected: int) -> Condition:
+    """The servers other than ``gone`` have one leader and, with it, a quorum serving."""
+
+    def check() -> Progress:
+        seen = {p: m for p, m in modes().items() if p != gone}
+        leaders = [p for p, m in seen.items() if m == "leader"]
+        serving = [p for p, m in seen.items() if m in ("leader", "follower")]
+        done = len(leaders) == 1 and 2 * len(serving) > expected
+        return Progress(done, ", ".join(f"{p} {m}" for p, m in sorted(seen.items())))
+
+    return Condition(check, f"a quorum without {gone}", _feed(events), POD_READY)

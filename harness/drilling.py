@@ -19,35 +19,29 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.conditions import (
-    ObjectReader,
     ensemble_serving,
     pods_ready,
     running_ready,
     statefulset_rolled_out,
 )
-from harness.ensemble import Ensemble, Target
-from harness.errors import ConfigError, DrillFailure, WaitTimeout
+from harness.drill_objects import DrillBase
+from harness.ensemble import Ensemble
+from harness.errors import ConfigError, DrillFailure, HarnessError, WaitTimeout
 from harness.faults import Faults
 from harness.kube.exec import ExecResult
 from harness.kube.watch import PodWatcher
-from harness.kube.workloads import budgets_selecting, revisions, rollout_undo, services_selecting
 from harness.model.availability import leader_loss_budget
 from harness.model.bystanders import bystander_changes
-from harness.model.disruption import ProbeTimes, endpoint_state
-from harness.model.objects import BudgetView, NodeView, StatefulSetView, container_of
 from harness.model.progress import Progress
 from harness.servers import ZooKeeper
-from harness.settings import Settings, Timeouts
 from harness.steps import DrillRecorder, StepRecord, now
-from harness.timeline import PodEvent
 from harness.verify import Verifier
 from harness.waits import Condition, wait_for
-from harness.zk.profile import ImageProfile
 from harness.zk.roles import RoleSampler
 from harness.zk.workload import Workload
 
 
-class Drill:
+class Drill(DrillBase):
     """One drill's view of the ensemble; ``close()`` stops its watcher."""
 
     def __init__(
@@ -151,41 +145,6 @@ class Drill:
         """``srvr``'s mode of one server (leader, follower, ... or unreachable)."""
         return self.server_modes().get(pod, "unknown")
 
-    # -- what the drill is about -----------------------------------------------------------------
-    @property
-    def names(self) -> list[str]:
-        return self.ensemble.names
-
-    @property
-    def target(self) -> Target:
-        return self.ensemble.target
-
-    @property
-    def profile(self) -> ImageProfile:
-        return self.ensemble.profile
-
-    @property
-    def settings(self) -> Settings:
-        return self.ensemble.settings
-
-    @property
-    def timeouts(self) -> Timeouts:
-        return self.ensemble.settings.timeouts
-
-    @property
-    def run_id(self) -> str:
-        return self.ensemble.run_id
-
-    @property
-    def objects(self) -> ObjectReader:
-        """Read access to the cluster, for the object conditions of ``harness.conditions``."""
-        return self._cluster
-
-    @property
-    def creation(self) -> list[PodEvent] | None:
-        """The pod events of the session's deploy, if it created the pods (else None)."""
-        return self.ensemble.creation
-
     @property
     def faults(self) -> Faults:
         """This drill's faults (the destructive opt-in is checked on first use)."""
@@ -240,12 +199,6 @@ class Drill:
                 if verdict.problems:
                     raise DrillFailure("; ".join(verdict.problems))
 
-    def note(self, name: str, ok: bool, detail: str = "") -> None:
-        self.recorder.note(name, ok, detail)
-
-    def command(self, text: str) -> None:
-        self.recorder.command(text)
-
     # -- waiting ---------------------------------------------------------------------------------
     def wait(self, condition: Condition, *, timeout: float | None = None,
              recheck: float = 2.0) -> Progress:
@@ -287,81 +240,29 @@ class Drill:
                      + f" -> {len(text.splitlines())} lines")
         return text
 
-    # -- objects, as typed views -----------------------------------------------------------------
-    def statefulset(self) -> StatefulSetView:
-        found = self._cluster.statefulset(self.target.statefulset)
-        if found is None:
-            raise DrillFailure(f"statefulset {self.target.statefulset} does not exist")
-        return StatefulSetView(found)
+    def leader_metrics(self) -> dict[str, Any]:
+        """``mntr`` of the server that leads now ({} while none does)."""
+        from harness.zk.fourletter import mntr
 
-    def nodes(self) -> list[NodeView]:
-        return [NodeView(n) for n in self._cluster.nodes()]
+        modes = self.server_modes()
+        leader = next((p for p, m in modes.items() if m == "leader"), None)
+        if leader is None:
+            return {}
+        try:
+            return dict(mntr(self.ensemble.servers.endpoint(leader),
+                             timeout=self._probe_timeout).values)
+        except HarnessError:
+            return {}
 
-    def budgets(self) -> list[BudgetView]:
-        """The PodDisruptionBudgets that select the ensemble's pods."""
-        return budgets_selecting(self._cluster, self.statefulset().template_labels)
-
-    def client_service(self) -> str:
-        """The Service with a cluster IP that selects the ensemble's pods (``zk-cs``)."""
-        labels = self.statefulset().template_labels
-        found = [s for s in services_selecting(self._cluster, labels) if not s.headless]
-        if not found:
-            raise DrillFailure(f"no Service with a cluster IP selects the pods {labels}")
-        return found[0].name
-
-    def endpoint_state(self, service: str, pod: str) -> str:
-        """``ready``, ``notReady`` or ``absent``: where ``pod`` is in ``service``'s Endpoints."""
-        return endpoint_state(self._cluster.endpoints(service), pod)
-
-    def events_for(self, pod: str, reason: str) -> list[str]:
-        """Messages of the events about ``pod`` with ``reason`` (``kubectl describe pod``)."""
-        return [str(e.get("message")) for e in self._cluster.events_for(pod)
-                if e.get("reason") == reason]
-
-    def probe(self, pod: str, kind: str) -> ProbeTimes | None:
-        """The ``liveness``/``readiness`` probe timings of the live pod's container."""
-        found = self._cluster.pod(pod)
-        if found is None:
-            raise DrillFailure(f"pod {pod} does not exist")
-        return container_of(found["spec"], self.target.container).probe(kind)
-
-    def container_cpu(self, pod: str) -> str | None:
-        found = self._cluster.pod(pod)
-        if found is None:
-            raise DrillFailure(f"pod {pod} does not exist")
-        return container_of(found["spec"], self.target.container).cpu_request
-
-    def revisions(self) -> list[dict[str, Any]]:
-        """``kubectl rollout history``: the set's ControllerRevisions, oldest first."""
-        return revisions(self._cluster, self.target.statefulset)
-
-    def rollout_undo(self) -> None:
-        self.command(rollout_undo(self._cluster, self.target.statefulset))
-
-    # -- the ensemble as a whole -----------------------------------------------------------------
-    def apply(self) -> None:
-        """``kubectl apply`` the manifest (or re-create the StatefulSet found)."""
-        self.command(self.ensemble.apply())
-
-    def delete_statefulset(self) -> None:
-        self.command(self.ensemble.delete_statefulset())
-
-    def data_claim(self, pod: str) -> dict[str, Any] | None:
-        """The PVC mounted at the data directory of ``pod``, or None (e.g. an emptyDir)."""
-        volume = self.ensemble.data_volume(self._raw(pod)) or {}
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        return self._cluster.pvc(str(claim)) if claim else None
-
-    def describe_data_volume(self, pod: str) -> str:
-        """``claim datadir-zk-2`` / ``emptyDir volume 'datadir'``, for failure messages."""
-        volume = self.ensemble.data_volume(self._raw(pod))
-        if volume is None:
-            return f"no volume at {self.profile.data_dir} (container file system)"
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        if claim:
-            return f"claim {claim}"
-        kind = next((k for k in volume if k != "name"), "unknown")
-        return f"{kind} volume {volume.get('name')!r}, not a PersistentVolumeClaim"
+    def server_versions(self) -> str:
+        """``zk-0 3.8.0, zk-1 3.8.0, ...``: the version each server reports (``srvr``)."""
+        versions = []
+        for pod in self.names:
+            try:
+                versions.append(f"{pod} {self.ensemble.servers.srvr(pod).version.split('-')[0]}")
+            except HarnessError as exc:
+                versions.append(f"{pod} ? ({exc})")
+        return ", ".join(versions)
 
     def deploy(self) -> None:
         """Apply the manifest (or adopt the live ensemble) and reach the steady state,
@@ -396,9 +297,6 @@ class Drill:
             self.wait_ready()
             self.zk.write_sentinels(self.zk.leader())
         self.steady_state("after repair")
-
-    def _raw(self, pod: str) -> dict[str, Any] | None:
-        return self.pods.raw(pod) or self._cluster.pod(pod)
 
     def server_modes(self) -> dict[str, str]:
         """``srvr``'s mode of every server whose pod is running; the others are "down"."""

@@ -13,7 +13,10 @@ is verified; the undo functions (``harness.undo``) are the same ones the next ru
 - ``cordon_all_but(keep)``: the tutorial's "cordon all but four nodes";
 - ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template;
 - ``remove_file(pod, path)``: ``rm`` a file in a container; undone when the restarted
-  container has it again (liveness restarts it; if nothing does, ``restart_command`` does).
+  container has it again (liveness restarts it; if nothing does, ``restart_command`` does);
+- ``stop_node(node)``: ``--node-stop-command`` (power loss); undone by the start command;
+- ``patch_rollout(sts, json_patch)``: the template and update strategy (a canary partition),
+  both restored as recorded.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.commands import NodeCommands
 from harness.conditions import EventFeed, new_revision
-from harness.errors import DrillFailure
+from harness.errors import ClusterError, DrillFailure
 from harness.journal import Entry, Journal, Outcome
 from harness.kube.client import Cluster
 from harness.kube.drain import DrainOptions, DrainResult, cordon, drain
@@ -64,6 +68,20 @@ class TemplatePatch(Fault):
 
 
 @dataclass
+class NodeStop(Fault):
+    node: str = ""
+    stopped_at: float = 0.0  # time.monotonic() when the stop command returned
+    said: str = ""  # the stop command's last line of output
+
+
+@dataclass
+class RolloutPatch(Fault):
+    statefulset: str = ""
+    previous_revision: str = ""
+    revision: str = ""
+
+
+@dataclass
 class FileRemoval(Fault):
     pod: str = ""
     path: str = ""
@@ -86,6 +104,7 @@ class Faults:
         timeouts: Timeouts,
         events: EventFeed | None = None,
         log: Callable[[str], None] = lambda _text: None,
+        node_commands: NodeCommands | None = None,
     ) -> None:
         self.cluster = cluster
         self.journal = journal
@@ -96,6 +115,7 @@ class Faults:
         self.log = log
         self.undoers = undoers(cluster, timeouts)
         self.patched: set[str] = set()  # StatefulSets whose template this drill changed
+        self.node_commands = node_commands
 
     # -- nodes ---------------------------------------------------------------------------------
     def cordon(self, node: str) -> bool:
@@ -143,6 +163,21 @@ class Faults:
                 self.cordon(node)
         return kept
 
+    def stop_node(self, node: str) -> NodeStop:
+        """Power the node off (``--node-stop-command``); ``undo()`` starts it again."""
+        if self.node_commands is None:
+            raise DrillFailure("no way to stop a node: pass --node-stop-command and "
+                               "--node-start-command (localkube has its own)")
+        entry = self.journal.record("node", f"node/{node}", {
+            "node": node, "start_command": self.node_commands.start})
+        try:
+            said = self.node_commands.run("stop", node)
+        except ClusterError as exc:
+            self.undo(entry)
+            raise DrillFailure(f"could not stop node/{node}: {exc}") from exc
+        self.log(f"stop node/{node} -> {said}")
+        return NodeStop(self, entry, node, time.monotonic(), said)
+
     def _record_cordon(self, node: str) -> None:
         self.journal.record("cordon", f"node/{node}", {"node": node})
 
@@ -163,6 +198,25 @@ class Faults:
         seen = wait_for(new_revision(self.events, self.cluster, name, old_revision),
                         timeout=self.timeouts.step, recheck=1.0)
         return TemplatePatch(self, entry, name, previous, old_revision, seen.detail)
+
+    def patch_rollout(self, name: str, json_patch: list[dict[str, Any]]) -> RolloutPatch:
+        """A JSON patch of the template and/or update strategy (an image change behind a
+        partition); ``undo()`` restores both as recorded. Waits for the new revision only
+        when the template changed."""
+        sts = self._statefulset(name)
+        spec = sts["spec"]
+        old_revision = (sts.get("status") or {}).get("updateRevision", "")
+        entry = self.journal.record("rollout", f"statefulset/{self.cluster.namespace}/{name}", {
+            "statefulset": name, "template": spec["template"],
+            "update_strategy": spec.get("updateStrategy") or {"type": "RollingUpdate"}})
+        self.patched.add(name)
+        patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
+        self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
+        revision = old_revision
+        if patched["spec"]["template"] != spec["template"]:
+            revision = wait_for(new_revision(self.events, self.cluster, name, old_revision),
+                                timeout=self.timeouts.step, recheck=1.0).detail
+        return RolloutPatch(self, entry, name, old_revision, revision)
 
     def _statefulset(self, name: str) -> dict[str, Any]:
         sts = self.cluster.statefulset(name)

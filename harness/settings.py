@@ -69,6 +69,9 @@ class Settings:
     budget_leader_loss: float | None = None
     budget_follower_loss: float = 3.0  # no election: the other servers keep the quorum
     target: str | None = None  # --target: "leader", "follower" or a pod name; None: zk-0
+    upgrade_image: str | None = None  # the upgrade drill's target image
+    node_stop_command: str | None = None  # "{node}" is replaced; localkube's by default
+    node_start_command: str | None = None
     # key -> "command line" | "ini" | "environment" | "default", for the report header
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -351,6 +354,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("target", "--target",
            "the server process/liveness/readiness/drain disturb: leader, follower or a pod "
            "name (default: the tutorial's zk-0)", _target),
+    Option("upgrade_image", "--upgrade-image",
+           "image the upgrade drill rolls out behind a canary partition (required on a real "
+           "cluster; on localkube another tag of the same image)", _optional_text),
+    Option("node_stop_command", "--node-stop-command",
+           "command that stops a node, {node} replaced by its name (node-failure drill; "
+           "localkube's own by default)", _optional_text),
+    Option("node_start_command", "--node-start-command",
+           "command that starts the node again, {node} replaced", _optional_text),
 )
 
 _BY_KEY = {opt.key: opt for opt in OPTIONS}

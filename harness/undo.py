@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from harness.commands import run_command
 from harness.conditions import container_replaced
 from harness.errors import ClusterError, HarnessError
 from harness.journal import Entry, Undoer
@@ -35,7 +36,54 @@ def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
         "cordon": partial(undo_cordon, cluster),
         "template": partial(undo_template, cluster),
         "script": partial(undo_script, cluster, timeouts),
+        "node": partial(undo_node, cluster, timeouts),
+        "rollout": partial(undo_rollout, cluster),
     }
+
+
+def undo_node(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
+    """Start the stopped node again (its start command) and wait until it is Ready."""
+    node, command = entry.undo["node"], entry.undo["start_command"]
+    said = run_command(command.replace("{node}", node))
+
+    def ready() -> Progress:
+        found = cluster.node(node)
+        if found is None:
+            return Progress.ok(f"node/{node} is gone")
+        status = next((c.get("status") for c in (found.get("status") or {}).get("conditions")
+                       or [] if c.get("type") == "Ready"), "?")
+        return Progress(status == "True", f"node/{node} Ready={status}")
+
+    # no watch on nodes here: a re-check every second, bounded by the pod-ready timeout
+    wait_for(Condition(ready, f"node/{node} Ready again"), timeout=timeouts.pod_ready,
+             recheck=1.0, tolerate=(ClusterError,))
+    return f"node/{node} started ({said}) and Ready"
+
+
+def undo_rollout(cluster: Cluster, entry: Entry) -> str:
+    """Put the recorded pod template and update strategy back (canary partition undone)."""
+    name = entry.undo["statefulset"]
+    template, strategy = entry.undo["template"], entry.undo["update_strategy"]
+    sts = cluster.statefulset(name)
+    if sts is None:
+        return f"statefulset {name} is gone; nothing to restore"
+    done = []
+    if sts["spec"]["template"] != template:
+        cluster.patch(STATEFULSET, name, {"spec": {"template": {**template,
+                                                                "$patch": "replace"}}},
+                      "strategic")
+        done.append("template")
+    if sts["spec"].get("updateStrategy") != strategy:
+        cluster.patch(STATEFULSET, name, [{"op": "replace", "path": "/spec/updateStrategy",
+                                           "value": strategy}], "json")
+        done.append("update strategy")
+    restored = cluster.statefulset(name) or {}
+    spec = restored.get("spec") or {}
+    if spec.get("template") != template or spec.get("updateStrategy") != strategy:
+        raise ClusterError(f"statefulset {name}: template or update strategy still differ "
+                           "after the restore")
+    return f"statefulset {name}: " + (" and ".join(done) + " restored" if done
+                                      else "template and update strategy already as recorded")
 
 
 def undo_cordon(cluster: Cluster, entry: Entry) -> str:

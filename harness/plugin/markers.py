@@ -18,6 +18,9 @@ DRILL_MARKERS = {
     "spread": "anti-affinity spreads the servers over nodes",
     "drain": "cordon and drain against the PodDisruptionBudget",
     "leader": "kill the leader's JVM: a new leader, writes resume within one election",
+    "node_failure": "a node stops: NotReady, its pod stuck Terminating, force delete, rejoin",
+    "rotation": "drain every node in turn, each server back in the ensemble before the next",
+    "upgrade": "a new image behind a canary partition, lowered step by step, then undone",
 }
 OTHER_MARKERS = {
     "destructive": "changes cluster state beyond the ensemble (nodes, templates, files)",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.commands import NodeCommands
 from harness.errors import DrillFailure
 from harness.journal import ConfigMapStore, Journal, Outcome, Owner
 from harness.safety import active_context, require_destructive
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
     from harness.kube.client import Cluster
 
 
-def faults_factory(settings: Settings, cluster: Cluster) -> Callable[[Drill], Faults]:
+def faults_factory(settings: Settings, cluster: Cluster,
+                   node_commands: NodeCommands | None = None) -> Callable[[Drill], Faults]:
     def make(drill: Drill) -> Faults:
         from harness.faults import Faults
 
@@ -37,7 +39,8 @@ def faults_factory(settings: Settings, cluster: Cluster) -> Callable[[Drill], Fa
                           Owner.current(drill.run_id))
         return Faults(cluster, journal, container=drill.target.container,
                       restart_command=("pkill", drill.profile.process_name),
-                      timeouts=settings.timeouts, events=drill.pods, log=drill.command)
+                      timeouts=settings.timeouts, events=drill.pods, log=drill.command,
+                      node_commands=node_commands)
 
     return make
 

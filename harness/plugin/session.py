@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.commands import NodeCommands
 from harness.errors import HarnessError
 from harness.report import RunRecord
 from harness.settings import Settings
@@ -105,6 +106,16 @@ class Session:
             record.outcome = "passed"
             self._ensemble = ensemble
         return self._ensemble
+
+    def node_commands(self) -> NodeCommands | None:
+        """How to stop and start a node: the user's commands, or localkube's own."""
+        s = self.settings
+        if s.node_stop_command and s.node_start_command:
+            return NodeCommands(s.node_stop_command, s.node_start_command)
+        if self.localkube is not None:
+            return NodeCommands(self.localkube.node_command("stop"),
+                                self.localkube.node_command("start"))
+        return None
 
     def teardown_ensemble(self) -> None:
         ensemble, self._ensemble = self._ensemble, None

@@ -60,6 +60,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         raise pytest.UsageError(f"zkdrill: {exc}") from None
     if why:
         raise pytest.UsageError(f"zkdrill: {why}")
+    upgrades = [i for i in session.items if i.get_closest_marker("upgrade")]
+    if upgrades and state.settings.cluster != "local" and not state.settings.upgrade_image:
+        raise pytest.UsageError("zkdrill: the upgrade drill needs --upgrade-image on a real "
+                                "cluster (fix: name the image to upgrade to, e.g. "
+                                "--upgrade-image=zookeeper:3.9.3, or leave it out with "
+                                "-m 'not upgrade')")
     if not any("cluster" in getattr(i, "fixturenames", ()) for i in session.items):
         return
     try:
