@@ -63,6 +63,26 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def run_child_drill(pytester: Any, monkeypatch: Any, lk: LocalkubeProcess, namespace: str,
+                    marker: str, *, manifest: Path | None = None, drills: Path | None = None,
+                    timeout: float = 900.0) -> Any:
+    """Run the drills marked ``marker`` (from ``drills``, default the repository's scenarios)
+    in a child pytest against ``lk``; afterwards no node may be left cordoned."""
+    for name, value in child_env().items():
+        monkeypatch.setenv(name, value)
+    cluster_in(lk.kubeconfig, namespace).close()
+    args = drill_args(lk.kubeconfig, namespace, pytester.path / "reports", manifest)
+    if drills is not None:
+        args[0] = str(drills)
+    result = pytester.runpytest_subprocess(*args, "-m", marker, timeout=timeout)
+    cluster = cluster_in(lk.kubeconfig, namespace)
+    try:
+        assert cordoned_nodes(cluster) == [], "the failed drill left nodes cordoned"
+    finally:
+        cluster.close()
+    return result
+
+
 def manifest_variant(directory: Path, name: str,
                      change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> Path:
     """The tutorial manifest, weakened by ``change``, written to ``directory/name``."""

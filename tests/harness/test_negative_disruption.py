@@ -21,12 +21,9 @@ import pytest
 
 from harness.localkube_process import LocalkubeProcess
 from tests.harness.drillrun import (
-    child_env,
-    cluster_in,
-    cordoned_nodes,
-    drill_args,
     localkube,
     manifest_variant,
+    run_child_drill,
     statefulset_of,
 )
 
@@ -44,17 +41,8 @@ def shared() -> Iterator[LocalkubeProcess]:
 def run_drill(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
               lk: LocalkubeProcess, namespace: str, manifest: Path, marker: str
               ) -> pytest.RunResult:
-    for name, value in child_env().items():
-        monkeypatch.setenv(name, value)
-    cluster_in(lk.kubeconfig, namespace).close()
-    args = drill_args(lk.kubeconfig, namespace, pytester.path / "reports", manifest)
-    result = pytester.runpytest_subprocess(*args, "-m", marker, timeout=RUN_TIMEOUT)
-    cluster = cluster_in(lk.kubeconfig, namespace)
-    try:
-        assert cordoned_nodes(cluster) == [], "the failed drill left nodes cordoned"
-    finally:
-        cluster.close()
-    return result
+    return run_child_drill(pytester, monkeypatch, lk, namespace, marker, manifest=manifest,
+                           timeout=RUN_TIMEOUT)
 
 
 def without_pdb(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from kazoo.client import KazooClient
 from harness.conditions import pod_running_ready
 from harness.localkube_process import LocalkubeProcess
 from harness.waits import wait_for
-from tests.harness.drillrun import child_env, cluster_in, cordoned_nodes, drill_args, localkube
+from tests.harness.drillrun import cluster_in, localkube, run_child_drill
 
 pytestmark = pytest.mark.slow
 pytest_plugins = ["pytester"]
@@ -50,19 +50,9 @@ def shared() -> Iterator[LocalkubeProcess]:
 
 
 def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, lk: LocalkubeProcess,
-         namespace: str, target: Path, marker: str) -> pytest.RunResult:
-    for name, value in child_env().items():
-        monkeypatch.setenv(name, value)
-    cluster_in(lk.kubeconfig, namespace).close()
-    args = drill_args(lk.kubeconfig, namespace, pytester.path / "reports")
-    args[0] = str(target)
-    result = pytester.runpytest_subprocess(*args, "-m", marker, timeout=RUN_TIMEOUT)
-    cluster = cluster_in(lk.kubeconfig, namespace)
-    try:
-        assert cordoned_nodes(cluster) == [], "the failed drill left nodes cordoned"
-    finally:
-        cluster.close()
-    return result
+         namespace: str, drills: Path, marker: str) -> pytest.RunResult:
+    return run_child_drill(pytester, monkeypatch, lk, namespace, marker, drills=drills,
+                           timeout=RUN_TIMEOUT)
 
 
 def _delete_an_acknowledged_write(lk: LocalkubeProcess, namespace: str,
