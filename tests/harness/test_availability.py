@@ -119,3 +119,12 @@ def test_gaps_cover_the_window(times: list[float]) -> None:
     assert got.longest_gap[1] - got.longest_gap[0] == pytest.approx(widest)
     assert all(b - a > got.threshold for a, b in got.gaps)
     assert got.total_unavailable <= 30.1 + 1e-9
+
+
+def test_the_leader_budget_follows_init_limit_and_tick_time() -> None:
+    from harness.model.availability import DEFAULT_LEADER_BUDGET, leader_loss_budget
+
+    seconds, why = leader_loss_budget({"tick_time": "2000", "init_limit": "10"})
+    assert seconds == 25.0 and "initLimit 10 x tickTime 2s" in why
+    assert leader_loss_budget({"tick_time": "500", "init_limit": "4"})[0] == 7.0
+    assert leader_loss_budget({})[0] == DEFAULT_LEADER_BUDGET

@@ -93,6 +93,10 @@ def test_bad_cluster_names_the_allowed_values_and_the_source():
         ({"localkube_nodes": "three"}, "--localkube-nodes"),
         ({"localkube_nodes": "0"}, "whole number >= 1"),
         ({"keep": "maybe"}, "not a yes/no value"),
+        ({"budget_leader_loss": "soon"}, "--budget-leader-loss: 'soon' is not a duration"),
+        ({"budget_follower_loss": "-2"}, "--budget-follower-loss"),
+        ({"budget_follower_loss": "0"}, "more than 0s"),
+        ({"target": "Leader!"}, "use leader, follower or the name of one of the ensemble"),
     ],
 )
 def test_bad_values(cli, fragment):
@@ -171,3 +175,10 @@ def test_option_table_is_complete_for_the_plugin():
                 Settings.from_sources(cli={opt.key: str(opt.default)}).origins[opt.key]
                 == "command line"
             )
+
+
+def test_budgets_and_target():
+    s = Settings.from_sources(cli={"budget_follower_loss": "1.5s", "target": "follower"})
+    assert (s.budget_follower_loss, s.budget_leader_loss, s.target) == (1.5, None, "follower")
+    assert Settings.from_sources(cli={"budget_leader_loss": "2m"}).budget_leader_loss == 120.0
+    assert Settings.from_sources(cli={"target": "zk-1"}).target == "zk-1"
