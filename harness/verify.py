@@ -20,6 +20,9 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
+from kazoo.exceptions import KazooException
+
+from harness.errors import HarnessError
 from harness.model.availability import Availability, Budget, judge, measure
 from harness.model.ledger import Op, cutoffs_of, disagreement, lost_writes
 from harness.model.linearizable import CasRegister, check, register_ops
@@ -143,6 +146,13 @@ class Verifier:
             problems.append(f"register history {verdict.status}: {verdict.detail}")
         whole = measure(ops, self.workload.started, time.monotonic())
         notes.append(("workload over the drill", True, whole.describe()))
+        if not problems:  # keep the evidence when something is wrong
+            endpoint = next(iter(self.endpoints().values()))
+            try:
+                self.workload.remove(endpoint, full_timeout)
+                notes.append(("workload data removed", True, self.workload.root))
+            except (HarnessError, KazooException) as exc:
+                notes.append(("workload data removed", False, f"{self.workload.root}: {exc}"))
         summary = _summary(ops, whole, len(lost_anywhere), self.longest_gap)
         return problems, summary, notes
 

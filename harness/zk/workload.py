@@ -184,6 +184,12 @@ class Workload:
         except (ZkSessionError, KazooException, KazooTimeoutError, OSError) as exc:
             return ServerData(server, {}, f"{type(exc).__name__}: {exc}")
 
+    def remove(self, endpoint: Endpoint, timeout: float) -> None:
+        """Delete everything the workload wrote (once it has been checked): a drill leaves no
+        data of its own behind in the user's ZooKeeper."""
+        with session(endpoint, timeout=timeout) as client:
+            client.delete(self.root, recursive=True)
+
     def register_version(self, endpoint: Endpoint, timeout: float) -> int:
         with session(endpoint, timeout=timeout) as client:
             client.sync(self.register)
