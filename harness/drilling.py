@@ -141,6 +141,11 @@ class Drill(DrillBase):
                               hint=f"use leader, follower or one of {', '.join(self.names)}")
         return wanted
 
+    def role_at(self, pod: str, instant: float) -> str:
+        """``pod``'s role as sampled at a ``time.monotonic()`` instant of this drill (the
+        workload's role sampler; "unknown" without it)."""
+        return self.roles.role_at(pod, instant) if self.roles is not None else "unknown"
+
     def role_of(self, pod: str) -> str:
         """``srvr``'s mode of one server (leader, follower, ... or unreachable)."""
         return self.server_modes().get(pod, "unknown")

@@ -11,8 +11,9 @@ Tutorial section: "Managing the ensemble". What this drill checks:
 - ``kubectl rollout undo`` rolls back: the pods are replaced again and every pod requests the
   manifest's CPU again (``500m``);
 - throughout, at least a quorum of servers was Running and Ready, the workload had writes
-  accepted while each server was being replaced, within one election's budget, and no
-  acknowledged write was lost; every sentinel is on every server.
+  accepted while each follower was being replaced (the leader's replacement costs an
+  election, bounded by the step's budget), and no acknowledged write was lost; every
+  sentinel is on every server.
 """
 
 from __future__ import annotations
@@ -86,8 +87,13 @@ def _roll(drill: Drill, title: str, cpu: str, before: tuple[dict[str, str], int]
         assert lowest >= need, f"only {lowest} pods were Ready at {at.row() if at else '?'}"
         for r in order.replacements:
             accepted = drill.workload.acked_between(r.went.mono, r.ready.mono)
-            drill.note(f"writes while {r.pod} was replaced", accepted > 0, str(accepted))
-            assert accepted > 0, f"no write was accepted while {r.pod} was being replaced"
+            role = drill.role_at(r.pod, r.went.mono)
+            # a follower's replacement must not stop writes; the leader's costs an election,
+            # which the step's budget bounds (it may outlast the replacement)
+            drill.note(f"writes while {r.pod} ({role}) was replaced",
+                       accepted > 0 or role == "leader", str(accepted))
+            assert accepted > 0 or role == "leader", (
+                f"no write was accepted while {r.pod}, a {role}, was being replaced")
     with drill.step(f"every pod requests {cpu} CPU"):
         for pod in names:
             got = drill.container_cpu(pod)

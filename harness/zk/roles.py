@@ -38,6 +38,11 @@ class RoleSampler:
             self._thread.join(10.0)
         return list(self.changes)
 
+    def role_at(self, pod: str, instant: float) -> str:
+        """The last mode seen for ``pod`` at or before ``instant`` ("unknown" if none)."""
+        seen = [mode for at, who, mode in list(self.changes) if who == pod and at <= instant]
+        return seen[-1] if seen else "unknown"
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
