@@ -9,8 +9,11 @@ figures its JSON report carries. It reports:
 
 - wall: the child pytest, end to end; drill: the drill itself (from its JSON report);
 - floor: what the manifest's probe settings and the drill's fixed windows make unavoidable
-  (readiness initialDelaySeconds per restarted or rescheduled server, the liveness probe's
-  periodSeconds x (failureThreshold - 1), the PDB refusal window, kubectl's 5 s retry);
+  (readiness initialDelaySeconds per restarted or rescheduled server, the PDB refusal
+  window, kubectl's 5 s retry; for liveness and readiness, when the liveness probe actually
+  restarted the container, as the drill measured it: the probe's phase against the removal
+  puts that anywhere from periodSeconds x (failureThreshold - 1) to periodSeconds x
+  failureThreshold after it, and the drill cannot choose);
 - the workload's longest time with no write acknowledged, and its writes.
 
 Run from the repository root, as root: ``python bench/bench_disruptions.py [--drills a,b]``.
@@ -68,6 +71,8 @@ def run_drill(drill: str, base_args: list[str], report_dir: Path
     if done.returncode != 0:
         print(done.stdout[-2000:], file=sys.stderr)
     workload = next((d.get("workload") or {} for d in drills if d.get("workload")), {})
+    for d in drills:
+        workload.update(d.get("measures") or {})
     return wall, seconds, outcome, workload
 
 
@@ -98,7 +103,11 @@ def main() -> int:
         rows = []
         for drill in args.drills.split(","):
             wall, seconds, outcome, work_figures = run_drill(drill, base, work)
-            rows.append((drill, outcome, wall, seconds, floor[drill], work_figures))
+            restart = work_figures.get("restart_after_s")
+            imposed = floor[drill]
+            if restart is not None:  # when the probe happened to act, not its earliest tick
+                imposed = restart + floor["process"]
+            rows.append((drill, outcome, wall, seconds, imposed, work_figures))
         head = ("drill", "outcome", "wall s", "drill s", "floor s", "x floor", "max gap s",
                 "writes ok/failed/unknown", "lost")
         print("  ".join(f"{h:>10}" for h in head))

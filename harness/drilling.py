@@ -141,6 +141,10 @@ class Drill(DrillBase):
                               hint=f"use leader, follower or one of {', '.join(self.names)}")
         return wanted
 
+    def measure(self, name: str, seconds: float) -> None:
+        """Keep a figure the drill measured (in the JSON report's ``measures``)."""
+        self.recorder.record.measures[name] = round(seconds, 3)
+
     def role_at(self, pod: str, instant: float) -> str:
         """``pod``'s role as sampled at a ``time.monotonic()`` instant of this drill (the
         workload's role sampler; "unknown" without it)."""

@@ -106,6 +106,8 @@ class DrillRecord:
     notes: list[str] = field(default_factory=list)
     # what the drill's workload saw: acknowledged/failed/indeterminate/lost, longest write gap
     workload: dict[str, Any] = field(default_factory=dict)
+    # figures the drill measured itself (seconds to a new leader, to the liveness restart...)
+    measures: dict[str, float] = field(default_factory=dict)
     # the report's extra lanes: "writes" [[offset s, outcome]], "roles" [[offset s, pod, mode]]
     lanes: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -122,6 +124,7 @@ class DrillRecord:
             "message": self.message,
             "notes": self.notes,
             "workload": dict(self.workload),
+            "measures": dict(self.measures),
             "lanes": dict(self.lanes),
             "steps": [s.as_dict() for s in self.steps],
             "timeline": [e.as_dict() for e in self.events],

@@ -64,6 +64,7 @@ def test_broken_probe_script_restarts_the_container(drill: Drill) -> None:
         assert trace.restarted is not None and trace.replaced is None, trace.describe()
         after = trace.restarted.mono - removal.removed_at
         drill.note("restart", True, f"{after:.1f}s after the removal: {trace.describe()}")
+        drill.measure("restart_after_s", after)
         assert after >= times.earliest_action - EARLY_TOLERANCE, (
             f"{pod} restarted {after:.1f}s after the removal, sooner than its liveness probe "
             f"can act ({times.earliest_action:g}s): something else restarted it")

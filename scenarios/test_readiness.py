@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.drill import Drill, in_endpoints, pod_running_ready
+from harness.drill import Drill, in_endpoints, pod_running_ready, restart_trace
 
 pytestmark = [pytest.mark.readiness, pytest.mark.destructive]
 
@@ -24,6 +24,7 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
     service = drill.client_service()
     with drill.step(f"kubectl get endpoints {service}: {pod} is a ready address"):
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
+    since = drill.pods.last_seq
     with drill.step(f"kubectl exec {pod} -- rm {drill.profile.ready_script}", disturbs=[pod]):
         removal = drill.faults.remove_file(pod, drill.profile.ready_script)
     with drill.step(f"{pod} not ready: moved to notReadyAddresses of {service}",
@@ -38,6 +39,10 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
                     disturbs=[pod]):
         drill.wait(pod_running_ready(drill.pods, pod))
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
+        trace = restart_trace(drill.pods.events(since), pod, removal.uid,
+                              removal.restarts_before)
+        if trace.restarted is not None:
+            drill.measure("restart_after_s", trace.restarted.mono - removal.removed_at)
         drill.note("undo", True, removal.undo())
     with drill.step("one leader; every sentinel on every server"):
         drill.zk.check_sentinels()
