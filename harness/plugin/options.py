@@ -58,16 +58,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 # What the harness relies on, whichever ini file pytest found (a path argument such as
 # `--report-dir /var/reports` moves pytest's rootdir away from pyproject.toml): per-test
-# JUnit properties need xunit1; unknown markers must fail. An ini that sets them wins.
-REQUIRED_INI = {"junit_family": "xunit1", "strict_markers": True}
+# JUnit properties need xunit1 ("legacy" is the same); unknown markers must fail.
+REQUIRED_INI = {"junit_family": ("xunit1", ("xunit1", "legacy")),
+                "strict_markers": (True, (True,))}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in (DRILL_MARKERS | OTHER_MARKERS).items():
         config.addinivalue_line("markers", f"{name}: {text}")
-    for name, value in REQUIRED_INI.items():
-        if name not in config.inicfg:
+    for name, (value, accepted) in REQUIRED_INI.items():
+        if config.getini(name) not in accepted:
             config._inicache[name] = value  # read back through getini by junitxml and mark
     cli = {opt.key: _from_command_line(config, opt) for opt in OPTIONS}
     ini = {opt.key: config.getini(opt.ini) for opt in OPTIONS if opt.ini}

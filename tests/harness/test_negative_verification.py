@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kazoo.client import KazooClient
 
-from harness.conditions import pod_running_ready
+from harness.conditions import pods_ready
 from harness.localkube_process import LocalkubeProcess
 from harness.waits import wait_for
 from tests.harness.drillrun import cluster_in, localkube, run_child_drill
@@ -59,12 +59,12 @@ def _delete_an_acknowledged_write(lk: LocalkubeProcess, namespace: str,
                                   deleted: list[str]) -> None:
     """Once the drill's workload has written three znodes through zk-1, delete the first."""
     cluster = cluster_in(lk.kubeconfig, namespace)
-    with cluster.watch_pods("app=zk") as pods:
-        wait_for(pod_running_ready(pods, "zk-0"), timeout=RUN_TIMEOUT)
+    with cluster.watch_pods("app=zk") as pods:  # the ensemble serves once all three run
+        wait_for(pods_ready(pods, 3, ["zk-0", "zk-1", "zk-2"]), timeout=RUN_TIMEOUT)
     relay = cluster.relay("zk-0", 2181)
     client = KazooClient(hosts=f"127.0.0.1:{relay.port}", timeout=10.0)
     try:
-        client.start(timeout=60)
+        client.start(timeout=RUN_TIMEOUT)  # until the quorum forms (it follows Ready)
         client.ensure_path(WORK)
         roots = _children_once(client, WORK, lambda kids: bool(kids))
         directory = f"{WORK}/{roots[0]}/zk-1"
