@@ -1,14 +1,19 @@
 """Faults a drill injects: journal first, make it, see it took effect, keep a handle to undo.
 
 Each fault (kazoo's testing harness style) records a journal entry on the cluster *before*
-the change, makes the change, and checks that it took effect. It returns a handle whose
+the change (the intent), makes the change, marks the entry applied with what the live object
+looked like right after (the patched template, the node's resourceVersion), and checks that
+it took effect. What it makes carries this run's mark where the object allows it (a cordon
+sets ``zkdrill.io/cordoned-by: <run id>`` in the same patch), so an undo can tell this run's
+change from someone else's. It returns a handle whose
 ``undo()`` a drill calls in the step where the tutorial undoes it; whatever is still open
 when the drill ends is undone by ``restore_all`` (the ``drill`` fixture calls it), so a
 fault's lifetime never has to fit a ``with`` block. An entry is closed only once its undo
 is verified; the undo functions (``harness.undo``) are the same ones the next run and
 ``pytest --zkdrill-repair`` use on what a killed run left.
 
-- ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs);
+- ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs;
+  a 409 on the patch drops the entry and looks again);
 - ``drain(node)``: ``harness.kube.drain.drain`` with its cordon journaled first;
 - ``cordon_all_but(keep)``: the tutorial's "cordon all but four nodes";
 - ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template;
@@ -24,12 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.conditions import EventFeed, new_revision
-from harness.errors import DrillFailure
-from harness.journal import Entry, Journal, Outcome
+from harness.errors import ClusterError, DrillFailure
+from harness.journal import CORDONED_BY, Entry, Journal, Outcome
 from harness.kube.client import Cluster
-from harness.kube.drain import DrainOptions, DrainResult, cordon, drain
+from harness.kube.drain import DrainOptions, DrainResult, cordon_patch, drain, is_cordoned
 from harness.kube.exec import ExecResult
-from harness.kube.objects import STATEFULSET
+from harness.kube.objects import PATCH_TYPES, STATEFULSET
+from harness.kube.transport import ApiError
 from harness.model.disruption import ProbeTimes, container_spec
 from harness.model.objects import NodeView
 from harness.settings import Timeouts
@@ -100,9 +106,36 @@ class Faults:
     # -- nodes ---------------------------------------------------------------------------------
     def cordon(self, node: str) -> bool:
         """``kubectl cordon``, journaled; False (and nothing recorded) if already cordoned."""
-        done = cordon(self.cluster, node, before=self._record_cordon)
+        done = self._cordon(node)
         self.log(f"kubectl cordon {node} -> node/{node} {'' if done else 'already '}cordoned")
         return done
+
+    def _cordon(self, node: str, attempts: int = 5) -> bool:
+        """Journal the intent, cordon with this run's annotation in the same patch (read
+        resourceVersion as precondition), mark the entry applied. A 409 drops the entry: the
+        node changed; if someone else cordoned it, it is theirs, else try again."""
+        run = self.journal.owner.run_id
+        for _ in range(attempts):
+            current = self.cluster.node(node)
+            if current is None:
+                raise ClusterError(f"node {node} does not exist")
+            if is_cordoned(current):
+                return False
+            entry = self.journal.record("cordon", f"node/{node}", {"node": node})
+            try:
+                result = cordon_patch(self.cluster, node, current["metadata"]["resourceVersion"],
+                                      {CORDONED_BY: run})
+            except ApiError as exc:
+                self.journal.close(entry.id)  # nothing of ours was made
+                if not exc.conflict:
+                    raise
+                self.log(f"kubectl cordon {node} -> 409 (the node changed); entry dropped")
+                continue
+            self.journal.mark_applied(entry, {
+                "resourceVersion": result["metadata"]["resourceVersion"],
+                "annotation": {CORDONED_BY: run}})
+            return True
+        raise DrillFailure(f"node {node} kept changing under the cordon ({attempts} attempts)")
 
     def uncordon(self, node: str) -> bool:
         """Undo *our* cordon of ``node`` now; a node we did not cordon is left alone."""
@@ -124,7 +157,7 @@ class Faults:
               ) -> DrainResult:
         """``kubectl drain --ignore-daemonsets --delete-emptydir-data NODE``, cordon journaled."""
         result = drain(self.cluster, node, timeout=timeout, options=options,
-                       before_cordon=self._record_cordon)
+                       cordon_node=self._cordon)
         self.log(f"kubectl drain {node}:\n{result.describe()}")
         return result
 
@@ -143,9 +176,6 @@ class Faults:
                 self.cordon(node)
         return kept
 
-    def _record_cordon(self, node: str) -> None:
-        self.journal.record("cordon", f"node/{node}", {"node": node})
-
     # -- the StatefulSet template ----------------------------------------------------------------
     def patch_template(self, name: str, json_patch: list[dict[str, Any]]) -> TemplatePatch:
         """``kubectl patch sts NAME --type=json -p PATCH``, once the controller has computed
@@ -153,10 +183,20 @@ class Faults:
         sts = self._statefulset(name)
         previous = sts["spec"]["template"]
         old_revision = (sts.get("status") or {}).get("updateRevision", "")
+        # the patched form as the API computes it (a dry run): what the undo expects to find
+        expected = self.cluster.transport.request(
+            "PATCH", STATEFULSET.path(self.cluster.namespace, name), body=json_patch,
+            content_type=PATCH_TYPES["json"], query=[("dryRun", "All")])["spec"]["template"]
+        if expected == previous:
+            raise DrillFailure(f"the patch {json_patch} would not change the template of {name}")
         entry = self.journal.record("template", f"statefulset/{self.cluster.namespace}/{name}",
-                                    {"statefulset": name, "template": previous})
+                                    {"statefulset": name, "template": previous,
+                                     "patched": expected})
         self.patched.add(name)
         patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
+        entry = self.journal.mark_applied(entry, {
+            "template": patched["spec"]["template"],
+            "resourceVersion": patched["metadata"]["resourceVersion"]})
         self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
         if patched["spec"]["template"] == previous:
             raise DrillFailure(f"the patch {json_patch} did not change the template of {name}")
@@ -191,6 +231,7 @@ class Faults:
         if removed.exit_code != 0:
             self.undo(entry)
             raise DrillFailure(f"could not remove {path}: {removed.describe()}")
+        entry = self.journal.mark_applied(entry, {"container_id": status.get("containerID", "")})
         if self._exec(pod, ["test", "-e", path]).exit_code == 0:
             self.undo(entry)
             raise DrillFailure(f"{path} is still there in {pod} after rm")

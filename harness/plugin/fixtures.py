@@ -76,7 +76,8 @@ def drill(
     recorder = DrillRecorder(record, add_property=record_property)
     recorder.observers.extend(session.step_observers)
     made = Drill(deployed_ensemble, recorder,
-                 faults_factory=faults_factory(session.settings, cluster))
+                 faults_factory=faults_factory(session.settings, cluster,
+                                               own_run=session.own_run))
     if session.pod_listener is not None:
         made.pods.add_listener(session.pod_listener)
     try:
