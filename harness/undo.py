@@ -41,6 +41,7 @@ from harness.settings import Timeouts
 from harness.waits import Condition, wait_for
 
 ATTEMPTS = 5  # re-reads after a 409 (a node's status changes under us)
+RESTORED = "template restored as recorded before the patch"  # (the pods then roll)
 
 
 def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
@@ -105,7 +106,7 @@ def undo_template(cluster: Cluster, entry: Entry) -> str:
         if restored["spec"]["template"] != previous:
             raise ClusterError(f"statefulset {name}: the template still differs after the "
                                "restore")
-        return f"statefulset {name}: template restored as recorded before the patch"
+        return f"statefulset {name}: {RESTORED}"
     raise ClusterError(f"statefulset {name} kept changing under the restore ({ATTEMPTS} "
                        "attempts)")
 

@@ -165,11 +165,12 @@ def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -
     """After restoring templates, wait until their pods are all back on the restored one."""
     from harness.conditions import rollout_settled
     from harness.kube.objects import label_selector
+    from harness.undo import RESTORED
     from harness.waits import wait_for
 
     lines = []
     for name in sorted({o.entry.undo["statefulset"] for o in outcomes
-                        if o.ok and o.entry.kind == "template"}):
+                        if o.ok and o.entry.kind == "template" and RESTORED in o.detail}):
         sts = cluster.statefulset(name)
         if sts is None:
             continue

@@ -27,8 +27,6 @@ from harness.plugin.session import get_session
 from harness.safety import MARKER, active_context, refusal
 from harness.settings import Settings
 
-USAGE_ERROR = int(pytest.ExitCode.USAGE_ERROR)
-
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
@@ -43,10 +41,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         context = active_context(state.settings)
         state.settings.check_destructive(context)
     except SafetyRefusal as exc:  # undoing changes is changing the cluster
-        pytest.exit(f"zkdrill: {REPAIR_FLAG} refused: {exc.message}; add --allow-destructive "
-                    f"--confirm-context={context}", returncode=USAGE_ERROR)
+        raise pytest.UsageError(f"zkdrill: {REPAIR_FLAG} refused: {exc.message}; add "
+                                f"--allow-destructive --confirm-context={context}") from None
     except ConfigError as exc:
-        pytest.exit(f"zkdrill: {REPAIR_FLAG}: {exc}", returncode=USAGE_ERROR)
+        raise pytest.UsageError(f"zkdrill: {REPAIR_FLAG}: {exc}") from None
     try:
         cluster = state.cluster()
         outcomes, live = replay(cluster, state.settings.timeouts)
