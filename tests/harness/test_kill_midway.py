@@ -213,6 +213,18 @@ def test_repair_undoes_only_what_a_run_made_and_only_for_runs_that_are_over(
     refused = run([*unarmed, "--zkdrill-repair"])
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert "--zkdrill-repair refused" in refused.stdout + refused.stderr
+    # a run without the opt-in says what is left and how to repair, touches nothing, goes on
+    (tmp_path / "unarmed").mkdir()
+    (tmp_path / "unarmed" / "test_reads.py").write_text("def test_reads(cluster):\n    pass\n")
+    plain = subprocess.run(
+        [*PYTEST, "-p", "harness.plugin", "-p", "no:cacheprovider", "test_reads.py",
+         *unarmed[1:]], cwd=tmp_path / "unarmed", env=child_env(), capture_output=True,
+        text=True, timeout=300)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    [line] = [x for x in plain.stdout.splitlines() if "an unfinished run left changes" in x]
+    assert "run deadrun (pid 1 on other-host" in line and f"cordon node/{theirs}" in line
+    assert "repair with: pytest --zkdrill-repair --cluster=kube" in line
+    assert "--allow-destructive --confirm-context=localkube" in line
     assert len(journal_entries(cluster)) == 4
 
     repair = run([*args, "--zkdrill-repair"])
