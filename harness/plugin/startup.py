@@ -95,35 +95,41 @@ def pytest_runtestloop(session: pytest.Session) -> Iterator[None]:
     if needs_cluster and not config.option.collectonly and session.items:
         state = get_session(config)
         armed, context = _armed(state.settings)
-        try:
-            if not armed:  # a real cluster without the opt-in: say so, touch nothing
+        if armed:
+            _replay(config)
+        else:  # a real cluster without the opt-in: say what is left and how, touch nothing
+            try:
                 leftovers, live = pending(state.cluster())
-                if leftovers:
-                    _say(config, unfinished_line(leftovers, state.settings, context))
-                for entry in live:
-                    _say(config, f"zkdrill: left alone (its run is still alive): "
-                                 f"{entry.describe()}")
-                return (yield)
-            outcomes, live = replay(state.cluster(), state.settings.timeouts)
-        except (ConfigError, HarnessError) as exc:
-            raise pytest.UsageError(f"zkdrill: could not read the journal: {exc}") from None
-        for outcome in outcomes:
-            _say(config, f"zkdrill: an earlier run was interrupted; {outcome.describe()}")
-        for entry in live:
-            _say(config, f"zkdrill: left alone (its run is still alive): {entry.describe()}")
-        failed = [o for o in outcomes if not o.ok]
-        if failed:
-            raise pytest.UsageError(
-                "zkdrill: could not undo what an interrupted run left: "
-                + "; ".join(o.describe() for o in failed)
-                + f" (try: pytest {REPAIR_FLAG} with the same --cluster/--context/--namespace)")
-        try:
-            for line in wait_rolled_out(state.cluster(), outcomes,
-                                        state.settings.timeouts.rollout):
-                _say(config, f"zkdrill: {line}")
-        except HarnessError as exc:
-            raise pytest.UsageError(f"zkdrill: after restoring a template: {exc}") from None
+            except HarnessError as exc:
+                raise pytest.UsageError(f"zkdrill: could not read the journal: {exc}") from None
+            if leftovers:
+                _say(config, unfinished_line(leftovers, state.settings, context))
+            for entry in live:
+                _say(config, f"zkdrill: left alone (its run is still alive): {entry.describe()}")
     return (yield)
+
+
+def _replay(config: pytest.Config) -> None:
+    state = get_session(config)
+    try:
+        outcomes, live = replay(state.cluster(), state.settings.timeouts)
+    except HarnessError as exc:  # ConfigError included
+        raise pytest.UsageError(f"zkdrill: could not read the journal: {exc}") from None
+    for outcome in outcomes:
+        _say(config, f"zkdrill: an earlier run was interrupted; {outcome.describe()}")
+    for entry in live:
+        _say(config, f"zkdrill: left alone (its run is still alive): {entry.describe()}")
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise pytest.UsageError(
+            "zkdrill: could not undo what an interrupted run left: "
+            + "; ".join(o.describe() for o in failed)
+            + f" (try: pytest {REPAIR_FLAG} with the same --cluster/--context/--namespace)")
+    try:
+        for line in wait_rolled_out(state.cluster(), outcomes, state.settings.timeouts.rollout):
+            _say(config, f"zkdrill: {line}")
+    except HarnessError as exc:
+        raise pytest.UsageError(f"zkdrill: after restoring a template: {exc}") from None
 
 
 def _armed(settings: Settings) -> tuple[bool, str]:
