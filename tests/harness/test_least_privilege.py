@@ -12,6 +12,7 @@ the account ``docs/nightly/rbac-binding.yaml`` binds to ``docs/rbac.yaml``'s rol
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,8 @@ def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
 @pytest.fixture(scope="module")
 def account(shared: LocalkubeProcess, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A kubeconfig for ServiceAccount zk-drills/zkdrill, bound to docs/rbac.yaml only."""
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
     admin = shared.kubeconfig
     cluster_in(admin, NAMESPACE).close()
     kubectl(admin, "apply", "-f", str(REPO / "docs" / "rbac.yaml"))
