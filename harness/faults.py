@@ -5,10 +5,10 @@ the change (the intent), makes the change, marks the entry applied with what the
 looked like right after (the patched template, the node's resourceVersion), and checks that
 it took effect. What it makes carries this run's mark where the object allows it (a cordon
 sets ``zkdrill.io/cordoned-by: <run id>`` in the same patch), so an undo can tell this run's
-change from someone else's. It returns a handle whose
-``undo()`` a drill calls in the step where the tutorial undoes it; whatever is still open
-when the drill ends is undone by ``restore_all`` (the ``drill`` fixture calls it), so a
-fault's lifetime never has to fit a ``with`` block. An entry is closed only once its undo
+change from someone else's. It returns a handle whose ``undo()`` a drill calls in the step
+where the tutorial undoes it; whatever is still open when the drill ends is undone by
+``restore_all`` (the ``drill`` fixture calls it), so a fault's lifetime never has to fit a
+``with`` block. An entry is closed only once its undo
 is verified; the undo functions (``harness.undo``) are the same ones the next run and
 ``pytest --zkdrill-repair`` use on what a killed run left.
 
@@ -16,7 +16,8 @@ is verified; the undo functions (``harness.undo``) are the same ones the next ru
   a 409 on the patch drops the entry and looks again);
 - ``drain(node)``: ``harness.kube.drain.drain`` with its cordon journaled first;
 - ``cordon_all_but(keep)``: the tutorial's "cordon all but four nodes";
-- ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template;
+- ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template (the
+  patched form is computed first by a server dry run and journaled with the intent);
 - ``remove_file(pod, path)``: ``rm`` a file in a container; undone when the restarted
   container has it again (liveness restarts it; if nothing does, ``restart_command`` does).
 """
