@@ -8,9 +8,9 @@ sets ``zkdrill.io/cordoned-by: <run id>`` in the same patch), so an undo can tel
 change from someone else's. It returns a handle whose ``undo()`` a drill calls in the step
 where the tutorial undoes it; whatever is still open when the drill ends is undone by
 ``restore_all`` (the ``drill`` fixture calls it), so a fault's lifetime never has to fit a
-``with`` block. An entry is closed only once its undo
-is verified; the undo functions (``harness.undo``) are the same ones the next run and
-``pytest --zkdrill-repair`` use on what a killed run left.
+``with`` block. An entry is closed only once its undo is verified; the undo functions
+(``harness.undo``) are the same ones the next run and ``pytest --zkdrill-repair`` use on what
+a killed run left.
 
 - ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs;
   a 409 on the patch drops the entry and looks again);
