@@ -15,7 +15,6 @@ from harness.conditions import ObjectReader
 from harness.ensemble import Ensemble, Target
 from harness.errors import ConfigError, DrillFailure
 from harness.kube.client import Cluster
-from harness.kube.objects import STATEFULSET
 from harness.kube.watch import PodWatcher
 from harness.kube.workloads import budgets_selecting, revisions, rollout_undo, services_selecting
 from harness.model.disruption import ProbeTimes, endpoint_state
@@ -149,16 +148,6 @@ class DrillBase:
         repository, _, tag = current.rpartition(":") if ":" in current.split("/")[-1] else (
             current, "", "latest")
         return f"{repository}:{tag}-zkdrill-upgrade"
-
-    def set_partition(self, partition: int) -> None:
-        """``kubectl patch sts --type=json``: the rolling update's partition (the change is
-        covered by the ``patch_rollout`` fault that set the first one)."""
-        self._cluster.patch(STATEFULSET, self.target.statefulset, [
-            {"op": "replace", "path": "/spec/updateStrategy/rollingUpdate/partition",
-             "value": partition}], "json")
-        self.command(f"kubectl patch sts {self.target.statefulset} --type=json -p "
-                     f"'[{{\"op\":\"replace\",\"path\":\"/spec/updateStrategy/rollingUpdate/"
-                     f"partition\",\"value\":{partition}}}]' -> patched")
 
     def revisions(self) -> list[dict[str, Any]]:
         """``kubectl rollout history``: the set's ControllerRevisions, oldest first."""

@@ -1,17 +1,23 @@
 """Faults a drill injects: journal first, make it, see it took effect, keep a handle to undo.
 
 Each fault (kazoo's testing harness style) records a journal entry on the cluster *before*
-the change, makes the change, and checks that it took effect. It returns a handle whose
-``undo()`` a drill calls in the step where the tutorial undoes it; whatever is still open
-when the drill ends is undone by ``restore_all`` (the ``drill`` fixture calls it), so a
-fault's lifetime never has to fit a ``with`` block. An entry is closed only once its undo
-is verified; the undo functions (``harness.undo``) are the same ones the next run and
-``pytest --zkdrill-repair`` use on what a killed run left.
+the change (the intent), makes the change, marks the entry applied with what the live object
+looked like right after (the patched template, the node's resourceVersion), and checks that
+it took effect. What it makes carries this run's mark where the object allows it (a cordon
+sets ``zkdrill.io/cordoned-by: <run id>`` in the same patch), so an undo can tell this run's
+change from someone else's. It returns a handle whose ``undo()`` a drill calls in the step
+where the tutorial undoes it; whatever is still open when the drill ends is undone by
+``restore_all`` (the ``drill`` fixture calls it), so a fault's lifetime never has to fit a
+``with`` block. An entry is closed only once its undo is verified; the undo functions
+(``harness.undo``) are the same ones the next run and ``pytest --zkdrill-repair`` use on what
+a killed run left.
 
-- ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs);
+- ``cordon(node)``: cordon (only if schedulable: a node someone else cordoned is theirs;
+  a 409 on the patch drops the entry and looks again);
 - ``drain(node)``: ``harness.kube.drain.drain`` with its cordon journaled first;
 - ``cordon_all_but(keep)``: the tutorial's "cordon all but four nodes";
-- ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template;
+- ``patch_template(sts, json_patch)``: a JSON patch of the StatefulSet's pod template (the
+  patched form is computed first by a server dry run and journaled with the intent);
 - ``remove_file(pod, path)``: ``rm`` a file in a container; undone when the restarted
   container has it again (liveness restarts it; if nothing does, ``restart_command`` does);
 - ``stop_node(node)``: ``--node-stop-command`` (power loss); undone by the start command;
@@ -29,11 +35,12 @@ from typing import Any
 from harness.commands import NodeCommands
 from harness.conditions import EventFeed, new_revision
 from harness.errors import ClusterError, DrillFailure
-from harness.journal import Entry, Journal, Outcome
+from harness.journal import CORDONED_BY, Entry, Journal, Outcome
 from harness.kube.client import Cluster
-from harness.kube.drain import DrainOptions, DrainResult, cordon, drain
+from harness.kube.drain import DrainOptions, DrainResult, cordon_patch, drain, is_cordoned
 from harness.kube.exec import ExecResult
-from harness.kube.objects import STATEFULSET
+from harness.kube.objects import PATCH_TYPES, STATEFULSET
+from harness.kube.transport import ApiError
 from harness.model.disruption import ProbeTimes, container_spec
 from harness.model.objects import NodeView
 from harness.settings import Timeouts
@@ -80,6 +87,12 @@ class RolloutPatch(Fault):
     previous_revision: str = ""
     revision: str = ""
 
+    def change(self, json_patch: list[dict[str, Any]] | None = None) -> None:
+        """A further change of the same set under this fault (a lower partition, or after
+        ``rollout undo``): the journal then knows the set as this run left it, which is
+        what its undo will still recognise as its own."""
+        self.entry = self.faults.record_rollout(self.entry, self.statefulset, json_patch)
+
 
 @dataclass
 class FileRemoval(Fault):
@@ -120,9 +133,36 @@ class Faults:
     # -- nodes ---------------------------------------------------------------------------------
     def cordon(self, node: str) -> bool:
         """``kubectl cordon``, journaled; False (and nothing recorded) if already cordoned."""
-        done = cordon(self.cluster, node, before=self._record_cordon)
+        done = self._cordon(node)
         self.log(f"kubectl cordon {node} -> node/{node} {'' if done else 'already '}cordoned")
         return done
+
+    def _cordon(self, node: str, attempts: int = 5) -> bool:
+        """Journal the intent, cordon with this run's annotation in the same patch (read
+        resourceVersion as precondition), mark the entry applied. A 409 drops the entry: the
+        node changed; if someone else cordoned it, it is theirs, else try again."""
+        run = self.journal.owner.run_id
+        for _ in range(attempts):
+            current = self.cluster.node(node)
+            if current is None:
+                raise ClusterError(f"node {node} does not exist")
+            if is_cordoned(current):
+                return False
+            entry = self.journal.record("cordon", f"node/{node}", {"node": node})
+            try:
+                result = cordon_patch(self.cluster, node, current["metadata"]["resourceVersion"],
+                                      {CORDONED_BY: run})
+            except ApiError as exc:
+                self.journal.close(entry.id)  # nothing of ours was made
+                if not exc.conflict:
+                    raise
+                self.log(f"kubectl cordon {node} -> 409 (the node changed); entry dropped")
+                continue
+            self.journal.mark_applied(entry, {
+                "resourceVersion": result["metadata"]["resourceVersion"],
+                "annotation": {CORDONED_BY: run}})
+            return True
+        raise DrillFailure(f"node {node} kept changing under the cordon ({attempts} attempts)")
 
     def uncordon(self, node: str) -> bool:
         """Undo *our* cordon of ``node`` now; a node we did not cordon is left alone."""
@@ -144,7 +184,7 @@ class Faults:
               ) -> DrainResult:
         """``kubectl drain --ignore-daemonsets --delete-emptydir-data NODE``, cordon journaled."""
         result = drain(self.cluster, node, timeout=timeout, options=options,
-                       before_cordon=self._record_cordon)
+                       cordon_node=self._cordon)
         self.log(f"kubectl drain {node}:\n{result.describe()}")
         return result
 
@@ -175,11 +215,9 @@ class Faults:
         except ClusterError as exc:
             self.undo(entry)
             raise DrillFailure(f"could not stop node/{node}: {exc}") from exc
+        entry = self.journal.mark_applied(entry, {"stopped": said})
         self.log(f"stop node/{node} -> {said}")
         return NodeStop(self, entry, node, time.monotonic(), said)
-
-    def _record_cordon(self, node: str) -> None:
-        self.journal.record("cordon", f"node/{node}", {"node": node})
 
     # -- the StatefulSet template ----------------------------------------------------------------
     def patch_template(self, name: str, json_patch: list[dict[str, Any]]) -> TemplatePatch:
@@ -188,10 +226,20 @@ class Faults:
         sts = self._statefulset(name)
         previous = sts["spec"]["template"]
         old_revision = (sts.get("status") or {}).get("updateRevision", "")
+        # the patched form as the API computes it (a dry run): what the undo expects to find
+        expected = self.cluster.transport.request(
+            "PATCH", STATEFULSET.path(self.cluster.namespace, name), body=json_patch,
+            content_type=PATCH_TYPES["json"], query=[("dryRun", "All")])["spec"]["template"]
+        if expected == previous:
+            raise DrillFailure(f"the patch {json_patch} would not change the template of {name}")
         entry = self.journal.record("template", f"statefulset/{self.cluster.namespace}/{name}",
-                                    {"statefulset": name, "template": previous})
+                                    {"statefulset": name, "template": previous,
+                                     "patched": expected})
         self.patched.add(name)
         patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
+        entry = self.journal.mark_applied(entry, {
+            "template": patched["spec"]["template"],
+            "resourceVersion": patched["metadata"]["resourceVersion"]})
         self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
         if patched["spec"]["template"] == previous:
             raise DrillFailure(f"the patch {json_patch} did not change the template of {name}")
@@ -210,13 +258,23 @@ class Faults:
             "statefulset": name, "template": spec["template"],
             "update_strategy": spec.get("updateStrategy") or {"type": "RollingUpdate"}})
         self.patched.add(name)
-        patched = self.cluster.patch(STATEFULSET, name, json_patch, "json")
-        self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
+        entry = self.record_rollout(entry, name, json_patch)
         revision = old_revision
-        if patched["spec"]["template"] != spec["template"]:
+        if self._statefulset(name)["spec"]["template"] != spec["template"]:
             revision = wait_for(new_revision(self.events, self.cluster, name, old_revision),
                                 timeout=self.timeouts.step, recheck=1.0).detail
         return RolloutPatch(self, entry, name, old_revision, revision)
+
+    def record_rollout(self, entry: Entry, name: str,
+                       json_patch: list[dict[str, Any]] | None) -> Entry:
+        """Apply ``json_patch`` (if any) to the set and mark ``entry`` applied with the
+        template and update strategy the set has now."""
+        if json_patch:
+            self.cluster.patch(STATEFULSET, name, json_patch, "json")
+            self.log(f"kubectl patch sts {name} --type=json -p '{json_patch}' -> patched")
+        spec = self._statefulset(name)["spec"]
+        return self.journal.mark_applied(entry, {
+            "template": spec["template"], "update_strategy": spec.get("updateStrategy")})
 
     def _statefulset(self, name: str) -> dict[str, Any]:
         sts = self.cluster.statefulset(name)
@@ -245,6 +303,7 @@ class Faults:
         if removed.exit_code != 0:
             self.undo(entry)
             raise DrillFailure(f"could not remove {path}: {removed.describe()}")
+        entry = self.journal.mark_applied(entry, {"container_id": status.get("containerID", "")})
         if self._exec(pod, ["test", "-e", path]).exit_code == 0:
             self.undo(entry)
             raise DrillFailure(f"{path} is still there in {pod} after rm")

@@ -6,10 +6,22 @@ journal where the change was made and undoes exactly what the harness did, nothi
 
 The journal is the ConfigMap ``zkdrill-journal`` in the drill namespace (labelled
 ``app.kubernetes.io/managed-by=zkdrill``), one data key per ``Entry`` (JSON: id, kind,
-target, undo data, owner run/host/pid, timestamp). Every write is a read-modify-write with
-the ConfigMap's resourceVersion (409 -> re-read and retry), and the ConfigMap is deleted
-when its last entry is closed. An entry is closed only after its undo was verified, so an
-interrupted undo is simply done again: undoers must be idempotent.
+target, undo data, owner run/host/pid, timestamp, and ``applied``).
+
+An entry is written as an *intent* (``applied`` is None) before the API call, and marked
+applied (``mark_applied``, with what the live object looked like right after: the node's
+resourceVersion, the patched template) once the call succeeded. Undoers act only where the
+live object still shows what this run made (``harness.undo``), so an intent whose change was
+never made, or was replaced by someone else's since, is closed without touching anything.
+
+Which runs are over: every run holds a ``coordination.k8s.io/v1`` Lease
+(``harness.kube.lease``); ``leftovers`` takes the liveness test as a function, so replay can
+ask the Lease (any machine) and fall back to host and pid only where Leases are not served.
+
+Every write is a read-modify-write with the ConfigMap's resourceVersion (409 -> re-read and
+retry), and the ConfigMap is deleted when its last entry is closed. An entry is closed only
+after its undo was verified, so an interrupted undo is simply done again: undoers must be
+idempotent.
 
 ``Journal.undo_all`` undoes newest first (a cordon made after a template patch is lifted
 before the template is restored) and keeps going past a failed undo, reporting each.
@@ -20,6 +32,7 @@ signal is delivered as soon as the undo is over.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -37,6 +50,8 @@ from harness.errors import ClusterError, HarnessError
 JOURNAL_NAME = "zkdrill-journal"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "zkdrill"}
 KINDS = ("cordon", "template", "script", "node", "rollout")
+# set on a node in the same patch as ``spec.unschedulable``: which run's cordon this is
+CORDONED_BY = "zkdrill.io/cordoned-by"
 
 # kind -> undo the entry (idempotent); returns what it did, raises if it could not
 Undoer = Callable[["Entry"], str]
@@ -80,6 +95,7 @@ class Entry:
     owner: Owner
     recorded: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     seq: int = 0
+    applied: Mapping[str, Any] | None = None  # None: intent only (the change may not exist)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -88,12 +104,14 @@ class Entry:
     def from_json(cls, text: str) -> Entry:
         data = json.loads(text)
         data["owner"] = Owner(**data["owner"])
-        return cls(**data)
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def describe(self) -> str:
         o = self.owner
+        state = "" if self.applied is not None else ", intent only"
         return f"{self.kind} {self.target} (run {o.run_id}, pid {o.pid} on {o.host}, " \
-            f"{self.recorded})"
+            f"{self.recorded}{state})"
 
 
 class Store(Protocol):
@@ -202,14 +220,23 @@ class Journal:
     def mine(self) -> list[Entry]:
         return [e for e in self.entries() if e.owner.run_id == self.owner.run_id]
 
-    def leftovers(self) -> tuple[list[Entry], list[Entry]]:
-        """(entries of finished runs to replay, entries of runs still alive on this host)."""
+    def leftovers(self, alive: Callable[[Owner], bool] | None = None
+                  ) -> tuple[list[Entry], list[Entry]]:
+        """(entries of finished runs to replay, entries of runs still alive).
+
+        ``alive(owner)`` says whether a run is still going (its Lease is held); asked once per
+        run. Without it, host and pid decide (a live process on this host)."""
+        alive = alive or Owner.alive_elsewhere
+        verdicts: dict[str, bool] = {}
         replay: list[Entry] = []
         live: list[Entry] = []
         for entry in self.entries():
-            if entry.owner.run_id == self.owner.run_id:
+            run = entry.owner.run_id
+            if run == self.owner.run_id:
                 continue
-            (live if entry.owner.alive_elsewhere() else replay).append(entry)
+            if run not in verdicts:
+                verdicts[run] = alive(entry.owner)
+            (live if verdicts[run] else replay).append(entry)
         return replay, live
 
     def record(self, kind: str, target: str, undo: Mapping[str, Any]) -> Entry:
@@ -223,6 +250,18 @@ class Journal:
             entry = Entry(key, kind, target, dict(undo), self.owner, seq=self._seq)
         self._update(lambda data: data.__setitem__(entry.id, entry.to_json()))
         return entry
+
+    def mark_applied(self, entry: Entry, applied: Mapping[str, Any]) -> Entry:
+        """The change ``entry`` announced was made; ``applied`` is how the live object looked
+        right after. A closed entry is not brought back."""
+        done = dataclasses.replace(entry, applied=dict(applied))
+
+        def change(data: dict[str, str]) -> None:
+            if entry.id in data:
+                data[entry.id] = done.to_json()
+
+        self._update(change)
+        return done
 
     def close(self, entry_id: str) -> None:
         """Remove an undone entry; closing an absent one is fine (idempotent)."""

@@ -4,12 +4,22 @@ The same functions undo a fault at the end of its drill and the entries a killed
 behind (``pytest --zkdrill-repair`` or the next run), so each needs nothing but the entry
 and is idempotent: undoing what is already undone says so and succeeds.
 
-- ``cordon``: uncordon the node (if it is still cordoned);
+Each acts only where the live object still shows what the entry's run made; otherwise it
+leaves the object alone and says so (the entry is closed: there is nothing of ours to undo).
+That covers an entry whose change was never made (the run was killed between the journal
+write and the API call: ``entry.applied`` is None) and a change someone else made since.
+
+- ``cordon``: uncordon the node only if it carries ``zkdrill.io/cordoned-by: <the entry's
+  run>`` (removed in the same patch, with the read resourceVersion as a precondition); a
+  node cordoned without it, or by another run, is someone else's;
 - ``template``: put the recorded pod template back (strategic merge with ``$patch:
-  replace``, as ``rollout undo`` does);
-- ``script``: wait for the container the file was removed from to be restarted (by its
-  liveness probe, or by the recorded restart command if nothing does), then check the file
-  is back in the new container.
+  replace``, as ``rollout undo`` does) only if the live template is still the *patched* form
+  the entry recorded (the API's answer, or the dry run made before the patch when the run
+  died before marking it applied); a template changed since is left alone;
+- ``script``: if the container the file was removed from still runs and the file is there,
+  nothing is done (the ``rm`` never happened, or something put it back). Otherwise wait for
+  the container to be restarted (by its liveness probe, or by the recorded restart command
+  if nothing does), then check the file is back in the new container.
 """
 
 from __future__ import annotations
@@ -21,14 +31,18 @@ from typing import Any
 from harness.commands import run_command
 from harness.conditions import container_replaced
 from harness.errors import ClusterError, HarnessError
-from harness.journal import Entry, Undoer
+from harness.journal import CORDONED_BY, Entry, Undoer
 from harness.kube.apply import FIELD_MANAGER
 from harness.kube.client import Cluster
-from harness.kube.drain import uncordon
-from harness.kube.objects import PATCH_TYPES, STATEFULSET, label_selector
+from harness.kube.drain import is_cordoned
+from harness.kube.objects import NODE, PATCH_TYPES, STATEFULSET, label_selector
+from harness.kube.transport import ApiError
 from harness.model.progress import Progress
 from harness.settings import Timeouts
 from harness.waits import Condition, wait_for
+
+ATTEMPTS = 5  # re-reads after a 409 (a node's status changes under us)
+RESTORED = "template restored as recorded before the patch"  # (the pods then roll)
 
 
 def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
@@ -61,50 +75,93 @@ def undo_node(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
 
 
 def undo_rollout(cluster: Cluster, entry: Entry) -> str:
-    """Put the recorded pod template and update strategy back (canary partition undone)."""
+    """Put the recorded pod template and update strategy back (canary partition undone),
+    but only while the set still shows what this run last made of them."""
     name = entry.undo["statefulset"]
-    template, strategy = entry.undo["template"], entry.undo["update_strategy"]
+    before = {"template": entry.undo["template"], "updateStrategy": entry.undo["update_strategy"]}
+    ours = entry.applied or {}
     sts = cluster.statefulset(name)
     if sts is None:
         return f"statefulset {name} is gone; nothing to restore"
-    done = []
-    if sts["spec"]["template"] != template:
-        cluster.patch(STATEFULSET, name, {"spec": {"template": {**template,
-                                                                "$patch": "replace"}}},
-                      "strategic")
-        done.append("template")
-    if sts["spec"].get("updateStrategy") != strategy:
-        cluster.patch(STATEFULSET, name, [{"op": "replace", "path": "/spec/updateStrategy",
-                                           "value": strategy}], "json")
-        done.append("update strategy")
+    live = {key: sts["spec"].get(key) for key in before}
+    if live == before:
+        return f"statefulset {name}: template and update strategy already as recorded"
+    if not ours or live != {"template": ours.get("template"),
+                            "updateStrategy": ours.get("update_strategy")}:
+        what = ("the run stopped before its patch" if not ours
+                else "they were changed since this run's last change")
+        return (f"statefulset {name}: the template or update strategy is not what run "
+                f"{entry.owner.run_id} made of them ({what}): left as it is")
+    version = sts["metadata"]["resourceVersion"]
+    cluster.patch(STATEFULSET, name, [
+        {"op": "test", "path": "/metadata/resourceVersion", "value": version},
+        {"op": "replace", "path": "/spec/template", "value": before["template"]},
+        {"op": "replace", "path": "/spec/updateStrategy", "value": before["updateStrategy"]},
+    ], "json")
     restored = cluster.statefulset(name) or {}
-    spec = restored.get("spec") or {}
-    if spec.get("template") != template or spec.get("updateStrategy") != strategy:
+    if {key: (restored.get("spec") or {}).get(key) for key in before} != before:
         raise ClusterError(f"statefulset {name}: template or update strategy still differ "
                            "after the restore")
-    return f"statefulset {name}: " + (" and ".join(done) + " restored" if done
-                                      else "template and update strategy already as recorded")
+    return f"statefulset {name}: template and update strategy restored as recorded"
 
 
 def undo_cordon(cluster: Cluster, entry: Entry) -> str:
-    node = entry.undo["node"]
-    return f"node/{node} uncordoned" if uncordon(cluster, node) else \
-        f"node/{node} already schedulable (or gone)"
+    node, run = entry.undo["node"], entry.owner.run_id
+    never = "" if entry.applied is not None else " (the run stopped before its cordon patch)"
+    for _ in range(ATTEMPTS):
+        current = cluster.node(node)
+        if current is None:
+            return f"node/{node} is gone"
+        if not is_cordoned(current):
+            return f"node/{node} already schedulable{never}"
+        mark = ((current.get("metadata") or {}).get("annotations") or {}).get(CORDONED_BY)
+        if mark != run:
+            who = f"by run {mark}" if mark else f"without {CORDONED_BY}"
+            return f"node/{node} is cordoned {who}, not by run {run}: left cordoned{never}"
+        patch = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"],
+                              "annotations": {CORDONED_BY: None}},
+                 "spec": {"unschedulable": None}}
+        try:
+            result = cluster.patch(NODE, node, patch)
+        except ApiError as exc:
+            if exc.conflict:
+                continue  # changed since we read it: look again
+            raise
+        if is_cordoned(result):
+            raise ClusterError(f"node {node} is still cordoned after the uncordon patch")
+        return f"node/{node} uncordoned"
+    raise ClusterError(f"node {node} kept changing under the uncordon ({ATTEMPTS} attempts)")
 
 
 def undo_template(cluster: Cluster, entry: Entry) -> str:
     name, previous = entry.undo["statefulset"], entry.undo["template"]
-    sts = cluster.statefulset(name)
-    if sts is None:
-        return f"statefulset {name} is gone; nothing to restore"
-    if sts["spec"]["template"] == previous:
-        return f"statefulset {name}: template already as recorded"
-    restored = cluster.patch(STATEFULSET, name, {"spec": {"template": {**previous,
-                                                                      "$patch": "replace"}}},
-                             "strategic")
-    if restored["spec"]["template"] != previous:
-        raise ClusterError(f"statefulset {name}: the template still differs after the restore")
-    return f"statefulset {name}: template restored as recorded before the patch"
+    ours = (entry.applied or {}).get("template") or entry.undo.get("patched")
+    for _ in range(ATTEMPTS):
+        sts = cluster.statefulset(name)
+        if sts is None:
+            return f"statefulset {name} is gone; nothing to restore"
+        live = sts["spec"]["template"]
+        if live == previous:
+            return f"statefulset {name}: template already as recorded"
+        if ours is None or live != ours:
+            what = ("the run stopped before its patch" if entry.applied is None
+                    else "it was changed since this run's patch")
+            return (f"statefulset {name}: the template is not the one run "
+                    f"{entry.owner.run_id} patched it to ({what}): left as it is")
+        body = {"metadata": {"resourceVersion": sts["metadata"]["resourceVersion"]},
+                "spec": {"template": {**previous, "$patch": "replace"}}}
+        try:
+            restored = cluster.patch(STATEFULSET, name, body, "strategic")
+        except ApiError as exc:
+            if exc.conflict:
+                continue
+            raise
+        if restored["spec"]["template"] != previous:
+            raise ClusterError(f"statefulset {name}: the template still differs after the "
+                               "restore")
+        return f"statefulset {name}: {RESTORED}"
+    raise ClusterError(f"statefulset {name} kept changing under the restore ({ATTEMPTS} "
+                       "attempts)")
 
 
 def undo_script(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
@@ -119,6 +176,14 @@ def undo_script(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
         restarted = container_replaced(watcher, cluster, pod, container, u["container_id"])
         how = "the container had been restarted"
         if not restarted().done:
+            # the same container still runs: restart it only if the file is really missing
+            there = cluster.exec(pod, ["test", "-e", path], container=container, timeout=30)
+            if there.exit_code == 0:
+                never = " (the run stopped before its rm)" if entry.applied is None else ""
+                return f"{path} is there in {pod}: nothing restarted{never}"
+            if there.exit_code != 1:
+                raise ClusterError(f"cannot tell whether {path} is in {pod}: "
+                                   f"{there.describe()}")
             budget = float(u.get("budget") or 0)
             try:
                 if budget <= 0:

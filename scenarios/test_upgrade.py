@@ -46,7 +46,8 @@ def test_upgrade_behind_a_canary_partition(drill: Drill) -> None:
         pod = names[partition]
         if partition < canary:
             with drill.step(f"lower the partition to {partition}", disturbs=[pod]):
-                drill.set_partition(partition)
+                patched.change([{"op": "replace", "path": f"{strategy}/partition",
+                                 "value": partition}])
         with drill.step(f"{pod} on {image}, back in the ensemble", disturbs=[pod]):
             drill.wait(statefulset_rolled_out(drill.pods, drill.objects, sts.name))
             drill.wait(followers_synced(drill.pods, drill.leader_metrics, len(names)),
@@ -65,6 +66,7 @@ def test_upgrade_behind_a_canary_partition(drill: Drill) -> None:
     with drill.step(f"kubectl rollout undo sts/{sts.name}: back to {old_image}",
                     disturbs=names):
         drill.rollout_undo()
+        patched.change()  # the journal knows the set as the undo left it
         drill.wait(statefulset_rolled_out(drill.pods, drill.objects, sts.name))
         drill.wait(followers_synced(drill.pods, drill.leader_metrics, len(names)), recheck=0.5)
         for pod in names:

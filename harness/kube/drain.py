@@ -7,7 +7,8 @@ with the PDB's own words, and bound the wait (kubectl retries a refused eviction
 - ``cordon`` patches ``spec.unschedulable`` only when the node is schedulable, with the read
   resourceVersion as a precondition, and says whether *it* cordoned (a node someone else
   cordoned is left to them). ``before`` runs first, so a journal records the cordon before
-  it exists.
+  it exists. ``cordon_patch`` is the one patch, for callers (``harness.faults``) that journal
+  the intent, mark the node as theirs in the same patch and handle a 409 themselves.
 - ``drain`` lists the node's pods (``spec.nodeName`` field selector, every namespace), applies
   kubectl's filters in kubectl's order (``classify``), evicts the rest concurrently through
   ``pods/eviction`` (policy/v1), retries a 429 every ``retry_every`` seconds until its
@@ -48,6 +49,7 @@ __all__ = [
     "DrainResult",
     "EvictionAnswer",
     "cordon",
+    "cordon_patch",
     "drain",
     "is_cordoned",
     "try_evict",
@@ -62,7 +64,8 @@ def is_cordoned(node: Mapping[str, Any]) -> bool:
     return bool((node.get("spec") or {}).get("unschedulable"))
 
 
-def cordon(cluster: Objects, node: str, *, before: Callable[[str], object] | None = None) -> bool:
+def cordon(cluster: Objects, node: str, *, before: Callable[[str], object] | None = None,
+           annotations: Mapping[str, str] | None = None) -> bool:
     """``kubectl cordon``; True if this call cordoned it, False if it already was.
 
     The patch carries the resourceVersion read, so a concurrent change is a 409, never a
@@ -75,12 +78,21 @@ def cordon(cluster: Objects, node: str, *, before: Callable[[str], object] | Non
         return False
     if before is not None:
         before(node)
-    rv = current["metadata"]["resourceVersion"]
-    patch = {"metadata": {"resourceVersion": rv}, "spec": {"unschedulable": True}}
-    result = cluster.patch(NODE, node, patch)
+    cordon_patch(cluster, node, current["metadata"]["resourceVersion"], annotations)
+    return True
+
+
+def cordon_patch(cluster: Objects, node: str, resource_version: str,
+                 annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One cordon patch, with ``annotations`` set in the same patch and the read
+    resourceVersion as a precondition (``ApiError`` 409 if the node changed since)."""
+    meta: dict[str, Any] = {"resourceVersion": resource_version}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    result = cluster.patch(NODE, node, {"metadata": meta, "spec": {"unschedulable": True}})
     if not is_cordoned(result):
         raise ClusterError(f"node {node} is still schedulable after the cordon patch")
-    return True
+    return result
 
 
 def uncordon(cluster: Objects, node: str) -> bool:
@@ -136,6 +148,7 @@ def drain(
     timeout: float,
     options: DrainOptions | None = None,
     before_cordon: Callable[[str], object] | None = None,
+    cordon_node: Callable[[str], bool] | None = None,
 ) -> DrainResult:
     """Cordon (if needed) and evict every pod on ``node``; wait until each is gone.
 
@@ -145,7 +158,8 @@ def drain(
     options = options or DrainOptions()
     started = time.monotonic()
     deadline = started + timeout
-    ours = cordon(cluster, node, before=before_cordon)
+    ours = cordon_node(node) if cordon_node is not None else \
+        cordon(cluster, node, before=before_cordon)
     transport = cluster.transport
     query: list[tuple[str, str | int | bool]] = [("fieldSelector", f"spec.nodeName={node}")]
     if options.pod_selector:

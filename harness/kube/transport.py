@@ -11,6 +11,7 @@ request, with the library's exception chained.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -53,6 +54,36 @@ class ApiError(ClusterError):
     @property
     def conflict(self) -> bool:
         return self.status == 409
+
+
+class Forbidden(ApiError):
+    """403: the run's identity lacks a permission. The RBAC authorizer's Status message names
+    it (``pods "zk-0" is forbidden: User "..." cannot create resource "pods/eviction" in API
+    group "" in the namespace "zk-drills"``); ``permission`` is ``create pods/eviction``."""
+
+    def __init__(self, method: str, path: str, reason: str, message: str,
+                 details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(method, path, 403, reason, message, details)
+        found = _CANNOT.search(message)
+        group = found.group("group") if found else ""
+        resource = found.group("resource") if found else path
+        if group:
+            resource = f"{resource}.{group}"
+        self.verb = found.group("verb") if found else method.lower()
+        self.resource = resource
+        self.args = (self.one_line(),)
+
+    @property
+    def permission(self) -> str:
+        return f"{self.verb} {self.resource}"
+
+    def one_line(self) -> str:
+        return (f"the cluster refused {self.permission}: {self.message} "
+                "(docs/rbac.yaml lists every permission zkdrill needs)")
+
+
+_CANNOT = re.compile(r'cannot (?P<verb>\w+) resource "(?P<resource>[^"]+)"'
+                     r'(?: in API group "(?P<group>[^"]*)")?')
 
 
 class Transport:
@@ -216,6 +247,8 @@ def _api_error(method: str, path: str, response: urllib3.BaseHTTPResponse) -> Ap
             details = status["details"]
     if not message:
         message = _first_line(data.decode("utf-8", "replace")) if data else "(no body)"
+    if response.status == 403:
+        return Forbidden(method, path, reason, message, details)
     return ApiError(method, path, response.status, reason, message, details)
 
 

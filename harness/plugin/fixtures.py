@@ -77,7 +77,8 @@ def drill(
     recorder.observers.extend(session.step_observers)
     made = Drill(deployed_ensemble, recorder,
                  faults_factory=faults_factory(session.settings, cluster,
-                                               session.node_commands()))
+                                               session.node_commands(),
+                                               own_run=session.own_run))
     if session.pod_listener is not None:
         made.pods.add_listener(session.pod_listener)
     try:

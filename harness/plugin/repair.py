@@ -6,7 +6,9 @@
 - ``restore_and_check``: at the end of a drill, undo whatever it left open, then assert that
   no node is cordoned that was not before and that the StatefulSet's pod template equals
   the manifest's (or the one the drill found, with ``--use-existing``).
-- ``replay``: undo the entries of runs that are over (the next run, ``--zkdrill-repair``).
+- ``replay``: undo the entries of runs that are over (the next run, ``--zkdrill-repair``);
+  a run is over when its Lease is absent or expired (``run_alive``); ``pending`` lists
+  them without touching anything (a real cluster without the destructive opt-in).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from harness.commands import NodeCommands
 from harness.errors import DrillFailure
-from harness.journal import ConfigMapStore, Journal, Outcome, Owner
+from harness.journal import ConfigMapStore, Entry, Journal, Outcome, Owner
+from harness.plugin.options import REPAIR_FLAG
 from harness.safety import active_context, require_destructive
 from harness.settings import Settings, Timeouts
 
@@ -29,12 +32,18 @@ if TYPE_CHECKING:
 
 
 def faults_factory(settings: Settings, cluster: Cluster,
-                   node_commands: NodeCommands | None = None) -> Callable[[Drill], Faults]:
+                   node_commands: NodeCommands | None = None, *,
+                   own_run: Callable[[Cluster, str], object] | None = None
+                   ) -> Callable[[Drill], Faults]:
+    """``own_run(cluster, run_id)`` takes the run's Lease before the first journal entry."""
+
     def make(drill: Drill) -> Faults:
         from harness.faults import Faults
 
         if settings.cluster != "local":
             require_destructive(settings, active_context(settings))
+        if own_run is not None:
+            own_run(cluster, drill.run_id)
         journal = Journal(ConfigMapStore(cluster.transport, cluster.namespace),
                           Owner.current(drill.run_id))
         return Faults(cluster, journal, container=drill.target.container,
@@ -112,21 +121,59 @@ def replay(cluster: Cluster, timeouts: Timeouts) -> tuple[list[Outcome], list[An
     """Undo the entries of runs that are over; return outcomes and the live runs' entries."""
     from harness.undo import undoers
 
-    journal = Journal(ConfigMapStore(cluster.transport, cluster.namespace),
-                      Owner.current(f"replay{uuid.uuid4().hex[:8]}"))
-    leftovers, live = journal.leftovers()
+    journal = replay_journal(cluster)
+    leftovers, live = journal.leftovers(run_alive(cluster))
     return journal.undo_all(leftovers, undoers(cluster, timeouts)), live
+
+
+def pending(cluster: Cluster) -> tuple[list[Entry], list[Entry]]:
+    """(entries of runs that are over, entries of live runs), touching nothing."""
+    return replay_journal(cluster).leftovers(run_alive(cluster))
+
+
+def replay_journal(cluster: Cluster) -> Journal:
+    return Journal(ConfigMapStore(cluster.transport, cluster.namespace),
+                   Owner.current(f"replay{uuid.uuid4().hex[:8]}"))
+
+
+def run_alive(cluster: Cluster) -> Callable[[Owner], bool]:
+    """Is the run that recorded an entry still going? Its Lease says (held and not expired),
+    wherever it runs; host and pid only where the cluster serves no Leases."""
+    from harness.kube.lease import run_state
+
+    def alive(owner: Owner) -> bool:
+        state = run_state(cluster.transport, cluster.namespace, owner.run_id)
+        if state == "unserved":
+            return owner.alive_elsewhere()
+        return state == "held"
+
+    return alive
+
+
+def unfinished_line(entries: list[Entry], settings: Settings, context: str) -> str:
+    """One line: an unfinished run left changes here (who, when, what), and how to repair."""
+    runs = sorted({e.owner for e in entries}, key=lambda o: o.run_id)
+    who = "; ".join(f"run {o.run_id} (pid {o.pid} on {o.host}, since "
+                    f"{min(e.recorded for e in entries if e.owner == o)})" for o in runs)
+    what = ", ".join(f"{e.kind} {e.target}" for e in entries)
+    where = [f"--kubeconfig={settings.kubeconfig}"] if settings.kubeconfig else []
+    command = " ".join(["pytest", REPAIR_FLAG, "--cluster=kube", *where,
+                        f"--context={context}", f"--namespace={settings.namespace}",
+                        "--allow-destructive", f"--confirm-context={context}"])
+    return (f"zkdrill: an unfinished run left changes in namespace {settings.namespace}: "
+            f"{who}: {what}; left as they are (no destructive opt-in); repair with: {command}")
 
 
 def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -> list[str]:
     """After restoring templates, wait until their pods are all back on the restored one."""
     from harness.conditions import rollout_settled
     from harness.kube.objects import label_selector
+    from harness.undo import RESTORED
     from harness.waits import wait_for
 
     lines = []
     for name in sorted({o.entry.undo["statefulset"] for o in outcomes
-                        if o.ok and o.entry.kind == "template"}):
+                        if o.ok and o.entry.kind == "template" and RESTORED in o.detail}):
         sts = cluster.statefulset(name)
         if sts is None:
             continue

@@ -1,9 +1,11 @@
 """Reports: each drill's outcome onto its record, the files at the end, the summary table.
 
 JUnit XML goes into ``--report-dir`` by default (with the per-step properties the recorder
-attaches); the JSON timeline and the HTML page are written when the session finishes; the
-terminal ends with one row per drill (outcome, steps, time, the workload's writes, lost
-writes and longest write gap) and the report paths. With the live transcript on, each
+attaches); a drill failed by a 403 (the run's identity lacks a permission) is reported as one
+line naming the verb and resource, and the run stops there; the JSON timeline and the HTML
+page are written when the session finishes; the terminal ends with one row per drill
+(outcome, steps, time, the workload's writes, lost writes and longest write gap) and the
+report paths. With the live transcript on, each
 drill's header line is printed as it starts.
 """
 
@@ -45,6 +47,12 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[Any]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    forbidden = _forbidden(call.excinfo.value) if call.excinfo is not None else None
+    if forbidden is not None and report.failed:
+        # a missing permission fails every drill that needs it: one line, and stop the run
+        line = f"zkdrill: {forbidden}"
+        report.longrepr = line
+        item.session.shouldstop = line
     record = item.stash.get(RECORD_KEY, None)
     if record is None:
         return report
@@ -64,6 +72,18 @@ def pytest_runtest_makereport(
                 record.outcome = "error"
         record.ended = now()
     return report
+
+
+def _forbidden(exc: BaseException | None) -> BaseException | None:
+    """The 403 (``harness.kube.transport.Forbidden``) behind ``exc``, if any."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if any(c.__name__ == "Forbidden" and c.__module__ == "harness.kube.transport"
+               for c in type(exc).__mro__):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the kube layer (kubernetes, kazoo) loads only when a drill 
     from harness.ensemble import Ensemble
     from harness.kube.apply import Manifest
     from harness.kube.client import Cluster
+    from harness.kube.lease import RunLease
     from harness.localkube_process import LocalkubeProcess
 
 
@@ -42,6 +43,7 @@ class Session:
         self._cluster: Cluster | None = None
         self._manifest: Manifest | None = None
         self._ensemble: Ensemble | None = None
+        self.lease: RunLease | None = None  # held from the run's first fault to its end
         # the live transcript's hooks (``harness.plugin.transcript``), when it is on
         self.step_observers: list[Callable[[str, StepRecord], None]] = []
         self.pod_listener: Callable[[PodEvent], None] | None = None
@@ -117,6 +119,14 @@ class Session:
                                 self.localkube.node_command("start"))
         return None
 
+    def own_run(self, cluster: Cluster, run_id: str) -> None:
+        """Hold the run's Lease (created before its first journal entry, renewed until
+        ``close``), so no other run, on any machine, replays this run's entries."""
+        if self.lease is None:
+            from harness.kube.lease import RunLease
+
+            self.lease = RunLease(cluster.transport, cluster.namespace, run_id).start()
+
     def teardown_ensemble(self) -> None:
         ensemble, self._ensemble = self._ensemble, None
         if ensemble is None:
@@ -134,6 +144,12 @@ class Session:
         self.run.teardown.append("deleted " + (", ".join(deleted) if deleted else "nothing"))
 
     def close(self) -> None:
+        if self.lease is not None:
+            try:
+                self.lease.stop()
+            except HarnessError as exc:  # it expires on its own
+                self.run.teardown.append(f"could not delete Lease {self.lease.name}: {exc}")
+            self.lease = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None

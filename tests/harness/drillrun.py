@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import yaml
 from harness.journal import JOURNAL_NAME, Entry
 from harness.kube.client import Cluster, connect
 from harness.kube.drain import is_cordoned
+from harness.kube.lease import PREFIX, lease_name, leases_path, micro_time
 from harness.kube.objects import CONFIGMAP
 from harness.kube.transport import release
 from harness.kube.watch import _lines
@@ -136,6 +138,36 @@ def watch_until(cluster: Cluster, path: str, name: str,
         finally:
             release(response)
     raise AssertionError(f"{path}/{name} never became what was waited for in {timeout:.0f}s")
+
+
+def run_leases(cluster: Cluster) -> list[dict[str, Any]]:
+    """The runs' Leases (``zkdrill-run-<run id>``) in the cluster's namespace."""
+    items = cluster.transport.request("GET", leases_path(cluster.namespace)).get("items") or []
+    return [i for i in items if i["metadata"]["name"].startswith(PREFIX)]
+
+
+def end_run_leases(cluster: Cluster) -> list[str]:
+    """What an operator does once sure a killed run is dead: delete its Lease, so a repair
+    need not wait for it to expire. Returns the run ids."""
+    names = [i["metadata"]["name"] for i in run_leases(cluster)]
+    for name in names:
+        cluster.transport.request("DELETE", leases_path(cluster.namespace, name))
+    return [n.removeprefix(PREFIX) for n in names]
+
+
+def hold_lease(cluster: Cluster, run_id: str, seconds: int = 600) -> None:
+    """Create or renew run ``run_id``'s Lease now, as a live run does."""
+    now = micro_time(datetime.now(UTC))
+    name = lease_name(run_id)
+    spec = {"holderIdentity": run_id, "leaseDurationSeconds": seconds, "renewTime": now}
+    if any(i["metadata"]["name"] == name for i in run_leases(cluster)):
+        cluster.transport.request("PATCH", leases_path(cluster.namespace, name),
+                                  body={"spec": spec},
+                                  content_type="application/merge-patch+json")
+        return
+    cluster.transport.request("POST", leases_path(cluster.namespace), body={
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": name}, "spec": {**spec, "acquireTime": now}})
 
 
 def _entries(cm: dict[str, Any] | None) -> list[Entry]:

@@ -1,10 +1,17 @@
 """A drill killed in the middle leaves nothing behind once it is repaired.
 
-- SIGKILL during ``-m drain`` (once the journal shows a cordon and the node is cordoned),
-  then ``pytest --zkdrill-repair``: no node stays cordoned, the journal is empty, the
-  template is the manifest's;
+- SIGKILL during ``-m drain`` (once the journal shows a cordon and the node is cordoned,
+  carrying the run's ``zkdrill.io/cordoned-by``): while the killed run's Lease is held a
+  ``--zkdrill-repair`` leaves it alone; once the Lease is gone, no node stays cordoned, the
+  journal is empty, the template is the manifest's;
 - SIGKILL during ``-m update`` (once the patched template is live), then the *next* run
   (``-m spread``): it undoes the leftover template patch before anything else and says so;
+- the window between the journal write and the API call, for each fault kind: entries
+  written by hand as such a run leaves them (intent only, nothing made), after which someone
+  else cordons the node, changes the template, and the file is still there; plus a live
+  run's entry (its Lease held). ``--zkdrill-repair`` refuses without the opt-in (exit 4),
+  and with it touches none of these. (Killing a child inside that window is not reliable:
+  it lasts one API call.);
 - pytest-timeout (signal method) and Ctrl-C interrupt a drill with an exception, so its
   fault context managers and fixture finalizers still undo (no cluster needed for these).
 
@@ -23,8 +30,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.journal import CORDONED_BY, ConfigMapStore, Journal, Owner
 from harness.kube.apply import Manifest
 from harness.kube.client import Cluster
+from harness.kube.objects import NODE, POD, STATEFULSET
 from harness.localkube_process import LocalkubeProcess
 from harness.settings import DEFAULT_MANIFEST
 from harness.undo import manifest_drift
@@ -34,6 +43,8 @@ from tests.harness.drillrun import (
     cluster_in,
     cordoned_nodes,
     drill_args,
+    end_run_leases,
+    hold_lease,
     journal_entries,
     localkube,
     wait_for_journal,
@@ -69,6 +80,11 @@ def run(args: list[str], timeout: float = 900.0) -> subprocess.CompletedProcess[
                           text=True, timeout=timeout)
 
 
+def node_mark(cluster: Cluster, node: str) -> str | None:
+    found = cluster.node(node) or {}
+    return ((found.get("metadata") or {}).get("annotations") or {}).get(CORDONED_BY)
+
+
 def template_document() -> dict:
     return Manifest.load(DEFAULT_MANIFEST).statefulset("zk")
 
@@ -90,8 +106,18 @@ def test_sigkill_during_drain_then_zkdrill_repair(shared: LocalkubeProcess,
         code = kill(child)
     assert code == -signal.SIGKILL
     assert node in cordoned_nodes(cluster), "the kill came before the cordon took effect"
-    assert journal_entries(cluster), "the killed run's journal should still be there"
+    [killed] = {e.owner.run_id for e in journal_entries(cluster)}
+    assert node_mark(cluster, node) == killed
 
+    # while the killed run's Lease is held (here: renewed by the test, as if the run were alive
+    # on another machine), a repair leaves its entries alone
+    hold_lease(cluster, killed)
+    early = run([*args, "--zkdrill-repair"])
+    assert early.returncode == 0, early.stdout + early.stderr
+    assert f"left alone (its run is still alive): cordon node/{node}" in early.stdout
+    assert node in cordoned_nodes(cluster) and journal_entries(cluster)
+
+    assert end_run_leases(cluster) == [killed]  # the operator: that run is dead
     repair = run([*args, "--zkdrill-repair"])
     assert repair.returncode == 0, repair.stdout + repair.stderr
     assert f"undone: cordon node/{node}" in repair.stdout
@@ -116,6 +142,7 @@ def test_sigkill_during_update_then_the_next_run_replays(shared: LocalkubeProces
         code = kill(child)
     assert code == -signal.SIGKILL
     assert manifest_drift(cluster, template_document()) is not None
+    assert len(end_run_leases(cluster)) == 1  # the killed run's, deleted as an operator would
 
     following = run([*args, "-m", "spread"])
     assert following.returncode == 0, following.stdout + following.stderr
@@ -123,6 +150,102 @@ def test_sigkill_during_update_then_the_next_run_replays(shared: LocalkubeProces
         in following.stdout
     assert journal_entries(cluster) == []
     assert manifest_drift(cluster, template_document()) is None
+
+
+# -- intents never applied, someone else's changes, a live run's entries --------------------------
+
+WEB = {"metadata": {"labels": {"app": "web"}},
+       "spec": {"containers": [{"name": "web", "image": "nginx-slim"}]}}
+
+
+def web_objects(cluster: Cluster) -> dict:
+    """A StatefulSet with no replicas (a template to patch) and a bare running pod."""
+    ns = cluster.namespace
+    cluster.create(STATEFULSET, {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web"},
+        "spec": {"replicas": 0, "serviceName": "web", "selector": {"matchLabels": WEB["metadata"]
+                                                                   ["labels"]},
+                 "template": WEB}})
+    cluster.create(POD, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0"},
+                         "spec": WEB["spec"]})
+    return watch_until(cluster, f"/api/v1/namespaces/{ns}/pods", "web-0", lambda p: any(
+        "running" in (c.get("state") or {})
+        for c in (p.get("status") or {}).get("containerStatuses") or []), 120.0)
+
+
+def test_repair_undoes_only_what_a_run_made_and_only_for_runs_that_are_over(
+        shared: LocalkubeProcess, tmp_path: Path) -> None:
+    """Entries written by hand as a run killed between the journal write and the API call
+    leaves them (intent only, nothing made), next to someone else's changes and a live run's
+    entry; ``--zkdrill-repair`` touches none of them (and needs the opt-in)."""
+    cluster = cluster_in(shared.kubeconfig, "kill-intent")
+    ns = cluster.namespace
+    theirs, live_node = sorted(n["metadata"]["name"] for n in cluster.nodes())[:2]
+    pod = web_objects(cluster)
+    status = pod["status"]["containerStatuses"][0]
+    before = cluster.statefulset("web")["spec"]["template"]  # type: ignore[index]
+
+    dead = Journal(ConfigMapStore(cluster.transport, ns), Owner("deadrun", "other-host", 1))
+    dead.record("cordon", f"node/{theirs}", {"node": theirs})
+    patched = {**before, "spec": {**before["spec"], "containers": [
+        {**before["spec"]["containers"][0], "image": "nginx-slim:ours"}]}}
+    dead.record("template", f"statefulset/{ns}/web",
+                {"statefulset": "web", "template": before, "patched": patched})
+    dead.record("script", f"pod/{ns}/web-0:/usr/sbin/nginx", {
+        "pod": "web-0", "uid": pod["metadata"]["uid"], "container": "web",
+        "path": "/usr/sbin/nginx", "container_id": status["containerID"],
+        "restart_command": ["pkill", "nginx"], "budget": 0.0, "labels": {}})
+    # then someone else cordons that node and changes the template (kubectl does both)
+    cluster.patch(NODE, theirs, {"spec": {"unschedulable": True}})
+    cluster.patch(STATEFULSET, "web", [{"op": "replace", "value": "nginx-slim:theirs",
+                                        "path": "/spec/template/spec/containers/0/image"}],
+                  "json")
+    # and a run that is alive (its Lease held) has cordoned another node
+    hold_lease(cluster, "liverun")
+    live = Journal(ConfigMapStore(cluster.transport, ns), Owner("liverun", "other-host", 2))
+    live.mark_applied(live.record("cordon", f"node/{live_node}", {"node": live_node}), {})
+    cluster.patch(NODE, live_node, {"metadata": {"annotations": {CORDONED_BY: "liverun"}},
+                                    "spec": {"unschedulable": True}})
+
+    args = drill_args(shared.kubeconfig, ns, tmp_path / "reports")
+    unarmed = [a for a in args if a != "--allow-destructive"
+               and not a.startswith("--confirm-context")]
+    refused = run([*unarmed, "--zkdrill-repair"])
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    assert "--zkdrill-repair refused" in refused.stdout + refused.stderr
+    # a run without the opt-in says what is left and how to repair, touches nothing, goes on
+    (tmp_path / "unarmed").mkdir()
+    (tmp_path / "unarmed" / "test_reads.py").write_text("def test_reads(cluster):\n    pass\n")
+    plain = subprocess.run(
+        [*PYTEST, "-p", "harness.plugin", "-p", "no:cacheprovider", "test_reads.py",
+         *unarmed[1:]], cwd=tmp_path / "unarmed", env=child_env(), capture_output=True,
+        text=True, timeout=300)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    [line] = [x for x in plain.stdout.splitlines() if "an unfinished run left changes" in x]
+    assert "run deadrun (pid 1 on other-host" in line and f"cordon node/{theirs}" in line
+    assert "repair with: pytest --zkdrill-repair --cluster=kube" in line
+    assert "--allow-destructive --confirm-context=localkube" in line
+    assert len(journal_entries(cluster)) == 4
+
+    repair = run([*args, "--zkdrill-repair"])
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    out = repair.stdout
+    assert f"node/{theirs} is cordoned without {CORDONED_BY}" in out
+    assert "statefulset web: the template is not the one run deadrun patched it to" in out
+    assert "/usr/sbin/nginx is there in web-0: nothing restarted" in out
+    assert f"left alone (its run is still alive): cordon node/{live_node}" in out
+    try:
+        assert cordoned_nodes(cluster) == sorted([theirs, live_node])
+        image = cluster.statefulset("web")["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
+        assert image["image"] == "nginx-slim:theirs"
+        after = cluster.pod("web-0")["status"]["containerStatuses"][0]  # type: ignore[index]
+        assert after["containerID"] == status["containerID"]
+        assert after["restartCount"] == status["restartCount"]
+        assert [e.owner.run_id for e in journal_entries(cluster)] == ["liverun"]
+    finally:
+        for node in (theirs, live_node):
+            cluster.patch(NODE, node, {"metadata": {"annotations": {CORDONED_BY: None}},
+                                       "spec": {"unschedulable": None}})
 
 
 # -- interruptions that do not need a cluster --------------------------------------------------

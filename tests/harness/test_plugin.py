@@ -296,3 +296,11 @@ def test_a_report_dir_given_with_a_space_keeps_what_the_harness_relies_on(
     assert ok.ret == 0, ok.stdout.str()
     xml = next(props.glob("*.xml")).read_text()
     assert '<property name="step.01" value="ok"' in xml
+
+
+def test_zkdrill_repair_on_a_real_cluster_needs_the_opt_in(pytester: pytest.Pytester) -> None:
+    config = kubeconfig(pytester.path / "kc", "https://127.0.0.1:1")
+    line = one_error_line(run(pytester, "--cluster=kube", f"--kubeconfig={config}",
+                              "--zkdrill-repair"))
+    assert line == ("ERROR: zkdrill: --zkdrill-repair refused: destructive drill refused on "
+                    "real cluster context 'a'; add --allow-destructive --confirm-context=a")

@@ -57,3 +57,22 @@ def test_the_active_context_is_read_from_the_kubeconfig(tmp_path: Path) -> None:
     assert active_context(settings) == "kind-zk"
     why = refusal(settings, [DRILL, DRILL + "2", DRILL + "3", DRILL + "4"])
     assert why is not None and "4 destructive drill(s)" in why and "and 1 more" in why
+
+
+def test_an_unfinished_run_is_one_line_with_who_when_what_and_the_repair() -> None:
+    from harness.journal import Journal, MemoryStore, Owner
+    from harness.plugin.repair import unfinished_line
+
+    store = MemoryStore()
+    dead = Journal(store, Owner("run1", "ci-7", 42))
+    dead.record("cordon", "node/node-2", {"node": "node-2"})
+    dead.record("template", "statefulset/zk-drills/zk", {"statefulset": "zk"})
+    entries = dead.entries()
+    line = unfinished_line(entries, kube(namespace="zk-drills"), "prod")
+    assert "\n" not in line
+    assert line.startswith("zkdrill: an unfinished run left changes in namespace zk-drills: "
+                           f"run run1 (pid 42 on ci-7, since {entries[0].recorded}): "
+                           "cordon node/node-2, template statefulset/zk-drills/zk; left as "
+                           "they are (no destructive opt-in); repair with: pytest "
+                           "--zkdrill-repair --cluster=kube --context=prod "
+                           "--namespace=zk-drills --allow-destructive --confirm-context=prod")
