@@ -306,3 +306,52 @@ def test_ctrl_c_still_undoes_the_fault(pytester: pytest.Pytester) -> None:
     assert child.returncode == int(pytest.ExitCode.INTERRUPTED), rest
     assert (pytester.path / "fault-undone").read_text() == "yes"
     assert (pytester.path / "finalizer-ran").read_text() == "yes"
+
+
+def test_sigkill_during_node_failure_then_zkdrill_repair_starts_the_node(
+        shared: LocalkubeProcess, tmp_path: Path) -> None:
+    cluster = cluster_in(shared.kubeconfig, "kill-node")
+    args = [*drill_args(shared.kubeconfig, "kill-node", tmp_path / "reports"),
+            f"--node-stop-command={shared.node_command('stop')}",
+            f"--node-start-command={shared.node_command('start')}"]
+    child = start([*args, "-m", "node_failure"], tmp_path / "node.log")
+    try:
+        entries = wait_for_journal(
+            cluster, lambda es: any(e.kind == "node" and e.applied for e in es),
+            DEPLOY_AND_REACH)
+    finally:
+        code = kill(child)
+    assert code == -signal.SIGKILL
+    node = next(e.undo["node"] for e in entries if e.kind == "node")
+    assert len(end_run_leases(cluster)) == 1
+    repair = run([*args, "--zkdrill-repair"])
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert f"undone: node node/{node}" in repair.stdout
+    ready = watch_until(cluster, "/api/v1/nodes", node, lambda n: any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (n.get("status") or {}).get("conditions") or []), 120.0)
+    assert ready["metadata"]["name"] == node
+    assert journal_entries(cluster) == []
+
+
+def test_sigkill_during_upgrade_then_zkdrill_repair_restores_the_partition(
+        shared: LocalkubeProcess, tmp_path: Path) -> None:
+    cluster = cluster_in(shared.kubeconfig, "kill-upgrade")
+    args = drill_args(shared.kubeconfig, "kill-upgrade", tmp_path / "reports")
+    child = start([*args, "-m", "upgrade"], tmp_path / "upgrade.log")
+    try:
+        wait_for_journal(cluster, lambda es: any(e.kind == "rollout" and e.applied for e in es),
+                         DEPLOY_AND_REACH)
+    finally:
+        code = kill(child)
+    assert code == -signal.SIGKILL
+    live = cluster.statefulset("zk") or {}
+    assert "rollingUpdate" in live["spec"]["updateStrategy"], "the kill came before the patch"
+    assert len(end_run_leases(cluster)) == 1
+    repair = run([*args, "--zkdrill-repair"])
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert "undone: rollout statefulset/kill-upgrade/zk" in repair.stdout
+    restored = cluster.statefulset("zk") or {}
+    assert restored["spec"]["updateStrategy"] == {"type": "RollingUpdate"}
+    assert manifest_drift(cluster, template_document()) is None
+    assert journal_entries(cluster) == []
