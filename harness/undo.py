@@ -42,7 +42,7 @@ from harness.settings import Timeouts
 from harness.waits import Condition, wait_for
 
 ATTEMPTS = 5  # re-reads after a 409 (a node's status changes under us)
-RESTORED = "template restored as recorded before the patch"  # (the pods then roll)
+RESTORED = "restored as recorded before the patch"  # (the pods then roll)
 
 
 def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
@@ -102,7 +102,7 @@ def undo_rollout(cluster: Cluster, entry: Entry) -> str:
     if {key: (restored.get("spec") or {}).get(key) for key in before} != before:
         raise ClusterError(f"statefulset {name}: template or update strategy still differ "
                            "after the restore")
-    return f"statefulset {name}: template and update strategy restored as recorded"
+    return f"statefulset {name}: template and update strategy {RESTORED}"
 
 
 def undo_cordon(cluster: Cluster, entry: Entry) -> str:
@@ -159,7 +159,7 @@ def undo_template(cluster: Cluster, entry: Entry) -> str:
         if restored["spec"]["template"] != previous:
             raise ClusterError(f"statefulset {name}: the template still differs after the "
                                "restore")
-        return f"statefulset {name}: {RESTORED}"
+        return f"statefulset {name}: template {RESTORED}"
     raise ClusterError(f"statefulset {name} kept changing under the restore ({ATTEMPTS} "
                        "attempts)")
 

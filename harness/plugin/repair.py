@@ -173,7 +173,8 @@ def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -
 
     lines = []
     for name in sorted({o.entry.undo["statefulset"] for o in outcomes
-                        if o.ok and o.entry.kind == "template" and RESTORED in o.detail}):
+                        if o.ok and o.entry.kind in ("template", "rollout")
+                        and RESTORED in o.detail}):
         sts = cluster.statefulset(name)
         if sts is None:
             continue
