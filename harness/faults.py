@@ -34,7 +34,7 @@ from typing import Any
 
 from harness.commands import NodeCommands
 from harness.conditions import EventFeed, new_revision
-from harness.errors import ClusterError, DrillFailure
+from harness.errors import ClusterError, ConfigError, DrillFailure
 from harness.journal import CORDONED_BY, Entry, Journal, Outcome
 from harness.kube.client import Cluster
 from harness.kube.drain import DrainOptions, DrainResult, cordon_patch, drain, is_cordoned
@@ -213,8 +213,9 @@ class Faults:
         try:
             said = self.node_commands.run("stop", node)
         except ClusterError as exc:
-            self.undo(entry)
-            raise DrillFailure(f"could not stop node/{node}: {exc}") from exc
+            self.undo(entry)  # runs the start command: nothing is left changed
+            raise ConfigError(f"could not stop node/{node}: {exc}",
+                              hint="check --node-stop-command") from exc
         entry = self.journal.mark_applied(entry, {"stopped": said})
         self.log(f"stop node/{node} -> {said}")
         return NodeStop(self, entry, node, time.monotonic(), said)

@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 
+from harness.errors import ConfigError
 from harness.plugin.session import RECORD_KEY, SESSION_KEY, get_session
 from harness.plugin.transcript import Transcript, wanted
 from harness.report import summary_table, write_reports
 from harness.steps import now
 
 TRANSCRIPT_KEY = pytest.StashKey[Transcript]()
+BAD_INPUT_KEY = pytest.StashKey[str]()
 
 
 def start_transcript(config: pytest.Config) -> None:
@@ -47,12 +49,20 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[Any]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    forbidden = _forbidden(call.excinfo.value) if call.excinfo is not None else None
+    error = call.excinfo.value if call.excinfo is not None else None
+    forbidden = _forbidden(error)
     if forbidden is not None and report.failed:
         # a missing permission fails every drill that needs it: one line, and stop the run
         line = f"zkdrill: {forbidden}"
         report.longrepr = line
         item.session.shouldstop = line
+    elif isinstance(error, ConfigError) and report.failed:
+        # bad input found only once a drill ran (a node stop command that fails): one line,
+        # the run stops, and it ends with the usage-error status
+        line = f"zkdrill: {error}"
+        report.longrepr = line
+        item.session.shouldstop = line
+        item.config.stash[BAD_INPUT_KEY] = line
     record = item.stash.get(RECORD_KEY, None)
     if record is None:
         return report
@@ -87,6 +97,8 @@ def _forbidden(exc: BaseException | None) -> BaseException | None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if BAD_INPUT_KEY in session.config.stash:
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
     state = session.config.stash.get(SESSION_KEY, None)
     if state is None:
         return

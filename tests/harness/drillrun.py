@@ -67,7 +67,7 @@ def child_env() -> dict[str, str]:
 
 def run_child_drill(pytester: Any, monkeypatch: Any, lk: LocalkubeProcess, namespace: str,
                     marker: str, *, manifest: Path | None = None, drills: Path | None = None,
-                    timeout: float = 900.0) -> Any:
+                    extra: Sequence[str] = (), timeout: float = 900.0) -> Any:
     """Run the drills marked ``marker`` (from ``drills``, default the repository's scenarios)
     in a child pytest against ``lk``; afterwards no node may be left cordoned."""
     for name, value in child_env().items():
@@ -76,7 +76,7 @@ def run_child_drill(pytester: Any, monkeypatch: Any, lk: LocalkubeProcess, names
     args = drill_args(lk.kubeconfig, namespace, pytester.path / "reports", manifest)
     if drills is not None:
         args[0] = str(drills)
-    result = pytester.runpytest_subprocess(*args, "-m", marker, timeout=timeout)
+    result = pytester.runpytest_subprocess(*args, *extra, "-m", marker, timeout=timeout)
     cluster = cluster_in(lk.kubeconfig, namespace)
     try:
         assert cordoned_nodes(cluster) == [], "the failed drill left nodes cordoned"

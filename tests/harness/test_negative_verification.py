@@ -20,7 +20,7 @@ from kazoo.client import KazooClient
 from harness.conditions import pods_ready
 from harness.localkube_process import LocalkubeProcess
 from harness.waits import wait_for
-from tests.harness.drillrun import cluster_in, localkube, run_child_drill
+from tests.harness.drillrun import cluster_in, journal_entries, localkube, run_child_drill
 
 pytestmark = pytest.mark.slow
 pytest_plugins = ["pytester"]
@@ -122,3 +122,19 @@ def test_a_step_that_disturbs_an_undeclared_pod_fails_naming_it(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the step disturbed pods it did not declare: zk-1: "
                                  "restarts 0 -> 1*"])
+
+
+def test_a_node_stop_command_that_fails_is_one_line_and_exit_4(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    result = run_child_drill(pytester, monkeypatch, shared, "neg-stop", "node_failure",
+                             extra=["--node-stop-command=false {node}",
+                                    "--node-start-command=true {node}"], timeout=RUN_TIMEOUT)
+    assert result.ret == 4, result.stdout.str()[-3000:]
+    result.stdout.fnmatch_lines(["*zkdrill: could not stop node/node-*: `false node-*` failed "
+                                 "with exit status 1*check --node-stop-command*"])
+    cluster = cluster_in(shared.kubeconfig, "neg-stop")
+    try:
+        assert not [e for e in journal_entries(cluster)], "the failed stop left an entry"
+    finally:
+        cluster.close()
