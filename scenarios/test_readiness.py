@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.drill import Drill, in_endpoints, pod_running_ready, restart_trace
+from harness.drill import Drill, DrillFailure, in_endpoints, pod_running_ready, restart_trace
 
 pytestmark = [pytest.mark.readiness, pytest.mark.destructive]
 
@@ -22,6 +22,10 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
     pod = drill.target_pod()
     others = [n for n in drill.names if n != pod]
     service = drill.client_service()
+    if drill.probe(pod, "readiness") is None:
+        raise DrillFailure(f"{pod} has no readinessProbe: nothing takes a server that stops "
+                           f"serving out of {service} (the tutorial's probe runs "
+                           f"{drill.profile.ready_script_on_path.rsplit('/', 1)[-1]})")
     with drill.step(f"kubectl get endpoints {service}: {pod} is a ready address"):
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
     since = drill.pods.last_seq

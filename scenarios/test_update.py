@@ -22,6 +22,7 @@ import pytest
 
 from harness.drill import (
     Drill,
+    DrillFailure,
     cpu_millis,
     expected_update_order,
     fewest_ready,
@@ -37,6 +38,11 @@ NEW_CPU = "0.3"
 
 def test_rolling_update_and_rollback(drill: Drill) -> None:
     name = drill.target.statefulset
+    if drill.statefulset().update_strategy != "RollingUpdate":
+        raise DrillFailure(f"statefulset {name} uses updateStrategy "
+                           f"{drill.statefulset().update_strategy}: a patched template "
+                           "replaces no pod until each is deleted by hand; the tutorial's "
+                           "rolling update needs RollingUpdate")
     container = drill.statefulset().container(drill.target.container)
     patch = [{"op": "replace", "value": NEW_CPU, "path": container.cpu_request_path()}]
     before = _pods_before(drill)

@@ -6,7 +6,10 @@ child pytest (``pytester``) on this module's localkube, and checks the failure m
 - no PodDisruptionBudget: ``drain`` fails saying the second eviction was allowed;
 - no pod anti-affinity: ``spread`` fails saying nothing keeps the servers apart;
 - no liveness probe: ``liveness`` fails saying the container was not restarted within the
-  probe budget.
+  probe budget;
+- no readiness probe: ``readiness`` fails saying nothing takes a server out of zk-cs;
+- ``updateStrategy: OnDelete``: ``update`` fails naming the strategy;
+- ``runAsUser: 0``: ``config`` fails naming the uid.
 
 Whatever the drill did is undone by its own teardown: afterwards no node is cordoned.
 """
@@ -88,3 +91,48 @@ def test_liveness_without_a_probe_fails_on_the_budget(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*container was not restarted within the probe budget of *s "
                                  "after*was removed; the pod has no livenessProbe*"])
+
+
+def without_readiness(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for container in statefulset_of(docs)["spec"]["template"]["spec"]["containers"]:
+        container.pop("readinessProbe", None)
+    return docs
+
+
+def on_delete(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    statefulset_of(docs)["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    return docs
+
+
+def as_root(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    statefulset_of(docs)["spec"]["template"]["spec"]["securityContext"]["runAsUser"] = 0
+    return docs
+
+
+def test_readiness_without_a_probe_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "no-readiness.yaml", without_readiness)
+    result = run_drill(pytester, monkeypatch, shared, "neg-noready", manifest, "readiness")
+    assert result.parseoutcomes().get("failed", 0) == 1
+    result.stdout.fnmatch_lines(["*zk-0 has no readinessProbe: nothing takes a server that "
+                                 "stops serving out of zk-cs*"])
+
+
+def test_update_under_on_delete_fails_naming_the_strategy(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "on-delete.yaml", on_delete)
+    result = run_drill(pytester, monkeypatch, shared, "neg-ondelete", manifest, "update")
+    assert result.parseoutcomes().get("failed", 0) == 1
+    result.stdout.fnmatch_lines(["*statefulset zk uses updateStrategy OnDelete: a patched "
+                                 "template replaces no pod*"])
+
+
+def test_config_fails_when_the_server_runs_as_root(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "root.yaml", as_root)
+    result = run_drill(pytester, monkeypatch, shared, "neg-root", manifest, "config")
+    assert result.parseoutcomes().get("failed", 0) >= 1
+    result.stdout.fnmatch_lines(["*zk-0's java runs as uid [[]0[]], expected 1000*"])
