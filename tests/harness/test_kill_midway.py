@@ -337,7 +337,8 @@ def test_sigkill_during_node_failure_then_zkdrill_repair_starts_the_node(
 def test_sigkill_during_upgrade_then_zkdrill_repair_restores_the_partition(
         shared: LocalkubeProcess, tmp_path: Path) -> None:
     cluster = cluster_in(shared.kubeconfig, "kill-upgrade")
-    args = drill_args(shared.kubeconfig, "kill-upgrade", tmp_path / "reports")
+    args = [*drill_args(shared.kubeconfig, "kill-upgrade", tmp_path / "reports"),
+            "--upgrade-image=k8s.gcr.io/kubernetes-zookeeper:1.0-3.4.11"]
     child = start([*args, "-m", "upgrade"], tmp_path / "upgrade.log")
     try:
         wait_for_journal(cluster, lambda es: any(e.kind == "rollout" and e.applied for e in es),
