@@ -41,6 +41,9 @@ from harness.zk.endpoint import Endpoint
 ROOT = "/zkdrill/work"
 APP = "app"
 _LOG = logging.getLogger("harness.zk.workload")
+# the clients lose their server on purpose in every drill: kazoo's reconnect warnings would
+# bury a failure's own message; errors still show
+_LOG.setLevel(logging.ERROR)
 # answers that say for sure the operation did not take effect
 _DEFINITE = (BadVersionError, NoNodeError)
 _INDETERMINATE = (ConnectionLoss, SessionExpiredError, OperationTimeoutError,
