@@ -27,7 +27,7 @@ from harness.model.drain import EvictionAnswer
 from harness.model.pod_status import PodSnapshot, is_pod_ready
 from harness.model.progress import Progress
 from harness.model.quorum import assess_ensemble
-from harness.model.rollout import is_complete, rollout_progress
+from harness.model.rollout import is_complete, rollout_progress, steady_progress
 from harness.waits import Condition, EventSource
 
 ROLLOUT, POD_READY, STEP, ZK = "rollout", "pod_ready", "step", "zk"
@@ -216,6 +216,20 @@ def statefulset_rolled_out(events: EventFeed | None, cluster: ObjectReader, name
         return rollout_progress(sts)
 
     return Condition(check, f"statefulset {name} rolled out", _feed(events), ROLLOUT)
+
+
+def statefulset_at_rest(events: EventFeed | None, cluster: ObjectReader, name: str
+                        ) -> Condition:
+    """Rolled out (``rollout status``), or under ``OnDelete`` observed with every replica
+    ready: what the steady state needs, whatever the set's update strategy."""
+
+    def check() -> Progress:
+        sts = cluster.statefulset(name)
+        if sts is None:
+            return Progress.waiting(f"statefulset {name} does not exist")
+        return steady_progress(sts)
+
+    return Condition(check, f"statefulset {name} at rest", _feed(events), ROLLOUT)
 
 
 def rollout_settled(events: EventFeed | None, cluster: ObjectReader, name: str) -> Condition:

@@ -22,7 +22,7 @@ from harness.conditions import (
     ensemble_serving,
     pods_ready,
     running_ready,
-    statefulset_rolled_out,
+    statefulset_at_rest,
 )
 from harness.drill_objects import DrillBase
 from harness.ensemble import Ensemble
@@ -232,7 +232,7 @@ class Drill(DrillBase):
                                           self.target.replicas), recheck=0.5)
 
     def wait_rolled_out(self) -> Progress:
-        return self.wait(statefulset_rolled_out(self.pods, self._cluster, self.target.statefulset))
+        return self.wait(statefulset_at_rest(self.pods, self._cluster, self.target.statefulset))
 
     # -- in the pods -----------------------------------------------------------------------------
     def exec(self, pod: str, command: Sequence[str], *, timeout: float = 60.0) -> ExecResult:

@@ -116,6 +116,22 @@ def rollout_progress(statefulset: Any) -> Progress:
     )
 
 
+def steady_progress(statefulset: Any) -> Progress:
+    """The set is at rest: ``rollout status`` would exit 0, or, under ``OnDelete`` (which
+    ``rollout status`` refuses), the controller has seen the spec and every replica is ready."""
+    s = RolloutState.of(statefulset)
+    if s.strategy == "RollingUpdate":
+        return rollout_progress(statefulset)
+    if not s.observed:
+        return Progress.waiting("Waiting for statefulset spec update to be observed...")
+    if s.ready_replicas < s.spec_replicas:
+        return Progress.waiting(
+            f"Waiting for {s.spec_replicas - s.ready_replicas} pods to be ready...")
+    return Progress.ok(f"{s.ready_replicas}/{s.spec_replicas} ready under {s.strategy} "
+                       f"({s.updated_replicas} at the update revision; pods are replaced only "
+                       "when deleted)")
+
+
 def expected_update_order(replicas: int, partition: int = 0, start: int = 0) -> list[int]:
     """Ordinals a RollingUpdate replaces, in order: highest first, down to the partition."""
     if replicas < 0 or partition < 0:

@@ -22,6 +22,7 @@ from harness.model.rollout import (
     is_complete,
     is_observed,
     rollout_progress,
+    steady_progress,
 )
 
 
@@ -133,6 +134,15 @@ def test_on_delete_never_completes_a_rollout_wait():
     progress = rollout_progress(s)
     assert not progress.done
     assert "only available for RollingUpdate" in progress.detail
+
+
+def test_an_on_delete_set_is_at_rest_when_every_replica_is_ready():
+    s = sts(updatedReplicas=1, updateRevision="zk-new")
+    s["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    assert steady_progress(s).done and "under OnDelete" in steady_progress(s).detail
+    assert not steady_progress(sts(updateRevision="zk-new", updatedReplicas=1)).done
+    s["status"]["readyReplicas"] = 2
+    assert steady_progress(s).detail == "Waiting for 1 pods to be ready..."
 
 
 def test_rollout_state_reads_python_client_dicts():
