@@ -1,6 +1,6 @@
 """A drill killed in the middle leaves nothing behind once it is repaired.
 
-- SIGKILL during ``-m drain`` (once the journal shows a cordon and the node is cordoned,
+- SIGKILL during ``-m drain`` and ``-m rotation`` (once the journal shows a cordon and the node is cordoned,
   carrying the run's ``zkdrill.io/cordoned-by``): while the killed run's Lease is held a
   ``--zkdrill-repair`` leaves it alone; once the Lease is gone, no node stays cordoned, the
   journal is empty, the template is the manifest's;
@@ -89,12 +89,13 @@ def template_document() -> dict:
     return Manifest.load(DEFAULT_MANIFEST).statefulset("zk")
 
 
-def test_sigkill_during_drain_then_zkdrill_repair(shared: LocalkubeProcess,
-                                                  tmp_path: Path) -> None:
-    cluster: Cluster = cluster_in(shared.kubeconfig, "kill-drain")
+@pytest.mark.parametrize("drill", ["drain", "rotation"])
+def test_sigkill_during_drain_then_zkdrill_repair(shared: LocalkubeProcess, tmp_path: Path,
+                                                  drill: str) -> None:
+    cluster: Cluster = cluster_in(shared.kubeconfig, f"kill-{drill}")
     assert cordoned_nodes(cluster) == []
-    args = drill_args(shared.kubeconfig, "kill-drain", tmp_path / "reports")
-    child = start([*args, "-m", "drain"], tmp_path / "drain.log")
+    args = drill_args(shared.kubeconfig, f"kill-{drill}", tmp_path / "reports")
+    child = start([*args, "-m", drill], tmp_path / f"{drill}.log")
     try:
         entries = wait_for_journal(cluster, lambda es: any(e.kind == "cordon" for e in es),
                                    DEPLOY_AND_REACH)
