@@ -1,9 +1,9 @@
 """A drill killed in the middle leaves nothing behind once it is repaired.
 
-- SIGKILL during ``-m drain`` and ``-m rotation`` (once the journal shows a cordon and the node is cordoned,
-  carrying the run's ``zkdrill.io/cordoned-by``): while the killed run's Lease is held a
-  ``--zkdrill-repair`` leaves it alone; once the Lease is gone, no node stays cordoned, the
-  journal is empty, the template is the manifest's;
+- SIGKILL during ``-m drain`` and ``-m rotation`` (once the journal shows a cordon and the
+  node is cordoned, carrying the run's ``zkdrill.io/cordoned-by``): while the killed run's
+  Lease is held a ``--zkdrill-repair`` leaves it alone; once the Lease is gone, no node
+  stays cordoned, the journal is empty, the template is the manifest's;
 - SIGKILL during ``-m update`` (once the patched template is live), then the *next* run
   (``-m spread``): it undoes the leftover template patch before anything else and says so;
 - the window between the journal write and the API call, for each fault kind: entries
