@@ -161,9 +161,6 @@ class DrillBase:
         """``kubectl apply`` the manifest (or re-create the StatefulSet found)."""
         self.command(self.ensemble.apply())
 
-    def delete_statefulset(self) -> None:
-        self.command(self.ensemble.delete_statefulset())
-
     def data_claim(self, pod: str) -> dict[str, Any] | None:
         """The PVC mounted at the data directory of ``pod``, or None (e.g. an emptyDir)."""
         volume = self.ensemble.data_volume(self._raw(pod)) or {}

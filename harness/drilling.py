@@ -27,7 +27,7 @@ from harness.conditions import (
 from harness.drill_objects import DrillBase
 from harness.ensemble import Ensemble
 from harness.errors import ConfigError, DrillFailure, HarnessError, WaitTimeout
-from harness.faults import Faults
+from harness.faults import Faults, StatefulSetDeletion
 from harness.kube.exec import ExecResult
 from harness.kube.watch import PodWatcher
 from harness.model.availability import leader_loss_budget
@@ -162,6 +162,12 @@ class Drill(DrillBase):
                 raise DrillFailure("this drill was built without faults")
             self._faults = self._faults_factory(self)
         return self._faults
+
+    def delete_statefulset(self) -> StatefulSetDeletion:
+        """``kubectl delete statefulset`` as a journaled fault: a run killed before the set
+        is applied again has it created again by the next run or ``--zkdrill-repair``."""
+        return self.faults.delete_statefulset(self.target.statefulset,
+                                              self.ensemble.statefulset_document())
 
     @property
     def faults_used(self) -> Faults | None:

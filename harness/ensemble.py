@@ -139,10 +139,13 @@ class Ensemble:
         return (f"kubectl apply --server-side -f {self.manifest.path}: "
                 + ", ".join(a.describe() for a in applied))
 
-    def delete_statefulset(self) -> str:
-        """``kubectl delete statefulset zk`` (pods go, claims stay)."""
-        self.cluster.delete_statefulset(self.target.statefulset)
-        return f"kubectl delete statefulset {self.target.statefulset}"
+    def statefulset_document(self) -> dict[str, Any]:
+        """The StatefulSet as this session deploys it: the manifest's document, or with
+        ``--use-existing`` the live one as the session found it (to create it again)."""
+        if self.manifest is not None:
+            return copy.deepcopy(self.manifest.statefulset(self.target.statefulset))
+        assert self._live is not None
+        return copy.deepcopy(self._live)
 
     def diagnose(self, pods: Mapping[str, PodSnapshot]) -> str:
         """Why the pods may not get Ready, in one or more ``; ``-joined clauses (or "")."""

@@ -95,6 +95,11 @@ class RolloutPatch(Fault):
 
 
 @dataclass
+class StatefulSetDeletion(Fault):
+    statefulset: str = ""
+
+
+@dataclass
 class FileRemoval(Fault):
     pod: str = ""
     path: str = ""
@@ -276,6 +281,17 @@ class Faults:
         spec = self._statefulset(name)["spec"]
         return self.journal.mark_applied(entry, {
             "template": spec["template"], "update_strategy": spec.get("updateStrategy")})
+
+    def delete_statefulset(self, name: str, document: dict[str, Any]) -> StatefulSetDeletion:
+        """``kubectl delete statefulset NAME`` (pods go, claims stay); ``undo()`` creates it
+        again from ``document`` (the manifest's, or the live set as the session found it)."""
+        self._statefulset(name)
+        entry = self.journal.record("statefulset", f"statefulset/{self.cluster.namespace}/{name}",
+                                    {"document": document})
+        self.cluster.delete_statefulset(name)
+        entry = self.journal.mark_applied(entry, {"deleted": name})
+        self.log(f"kubectl delete statefulset {name} -> statefulset.apps \"{name}\" deleted")
+        return StatefulSetDeletion(self, entry, name)
 
     def _statefulset(self, name: str) -> dict[str, Any]:
         sts = self.cluster.statefulset(name)

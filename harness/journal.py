@@ -49,7 +49,7 @@ from harness.errors import ClusterError, HarnessError
 
 JOURNAL_NAME = "zkdrill-journal"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "zkdrill"}
-KINDS = ("cordon", "template", "script", "node", "rollout")
+KINDS = ("cordon", "template", "script", "node", "rollout", "statefulset")
 # set on a node in the same patch as ``spec.unschedulable``: which run's cordon this is
 CORDONED_BY = "zkdrill.io/cordoned-by"
 
@@ -89,7 +89,7 @@ class Owner:
 @dataclass(frozen=True)
 class Entry:
     id: str
-    kind: str  # cordon | template | script
+    kind: str  # one of KINDS
     target: str  # "node/node-2", "statefulset/default/zk", "pod/default/zk-0:/path"
     undo: Mapping[str, Any]
     owner: Owner

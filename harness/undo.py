@@ -51,8 +51,21 @@ def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
         "template": partial(undo_template, cluster),
         "script": partial(undo_script, cluster, timeouts),
         "node": partial(undo_node, cluster, timeouts),
+        "statefulset": partial(undo_statefulset_deletion, cluster),
         "rollout": partial(undo_rollout, cluster),
     }
+
+
+def undo_statefulset_deletion(cluster: Cluster, entry: Entry) -> str:
+    """Create the deleted StatefulSet again as recorded (its claims kept the data); a set of
+    that name that exists again (re-applied by the drill, or by someone) is left as it is."""
+    document = entry.undo["document"]
+    name = document["metadata"]["name"]
+    if cluster.statefulset(name) is not None:
+        return f"statefulset {name} exists: nothing to re-create"
+    cluster.create(STATEFULSET, {**document, "metadata": {
+        k: v for k, v in document["metadata"].items() if k != "namespace"}})
+    return f"statefulset {name} created again as it was before the deletion"
 
 
 def undo_node(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:

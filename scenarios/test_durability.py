@@ -11,7 +11,9 @@ Tutorial section: "Providing durable storage". What this drill checks:
   the ensemble went away;
 - each pod mounts the same claim as before (same PVC uid, same volume).
 
-It deletes the StatefulSet, so it is ``destructive``: on a real cluster it needs the opt-in.
+It deletes the StatefulSet, so it is ``destructive``: on a real cluster it needs the opt-in;
+the deletion is journaled, so a run killed before the re-apply has the set created again by
+the next run or ``--zkdrill-repair``.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ def test_data_survives_deleting_the_statefulset(drill: Drill) -> None:
         claims = [c["name"] for c in before.values() if c is not None]
     with drill.step(f"kubectl delete statefulset {drill.target.statefulset}", disturbs=names,
                     may_lose_quorum=True):
-        drill.delete_statefulset()
+        deletion = drill.delete_statefulset()
     with drill.step("watch every pod terminate; the claims stay Bound", disturbs=names,
                     may_lose_quorum=True):
         drill.wait(pods_gone(drill.pods, names))
         drill.wait(pvcs_bound(drill.pods, drill.objects, claims))
     with drill.step("kubectl apply the manifest again", disturbs=names, may_lose_quorum=True):
         drill.apply()
+        drill.note("journal", True, deletion.undo())
     with drill.step(f"wait for {len(names)}/{len(names)} Running and Ready, and a leader",
                     disturbs=names, may_lose_quorum=True):
         drill.wait_ready()
