@@ -164,17 +164,29 @@ def unfinished_line(entries: list[Entry], settings: Settings, context: str) -> s
             f"{who}: {what}; left as they are (no destructive opt-in); repair with: {command}")
 
 
+def _set_to_settle(outcome: Outcome) -> str | None:
+    """The StatefulSet whose pods an undo made roll (a template put back, a set created
+    again), or None."""
+    from harness.undo import RESTORED
+
+    entry = outcome.entry
+    if not outcome.ok:
+        return None
+    if entry.kind in ("template", "rollout") and RESTORED in outcome.detail:
+        return str(entry.undo["statefulset"])
+    if entry.kind == "statefulset" and "created again" in outcome.detail:
+        return str(entry.undo["document"]["metadata"]["name"])
+    return None
+
+
 def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -> list[str]:
     """After restoring templates, wait until their pods are all back on the restored one."""
     from harness.conditions import rollout_settled
     from harness.kube.objects import label_selector
-    from harness.undo import RESTORED
     from harness.waits import wait_for
 
     lines = []
-    for name in sorted({o.entry.undo["statefulset"] for o in outcomes
-                        if o.ok and o.entry.kind in ("template", "rollout")
-                        and RESTORED in o.detail}):
+    for name in sorted({n for n in map(_set_to_settle, outcomes) if n is not None}):
         sts = cluster.statefulset(name)
         if sts is None:
             continue

@@ -357,3 +357,24 @@ def test_sigkill_during_upgrade_then_zkdrill_repair_restores_the_partition(
     assert restored["spec"]["updateStrategy"] == {"type": "RollingUpdate"}
     assert manifest_drift(cluster, template_document()) is None
     assert journal_entries(cluster) == []
+
+
+def test_sigkill_during_durability_then_zkdrill_repair_creates_the_set_again(
+        shared: LocalkubeProcess, tmp_path: Path) -> None:
+    cluster = cluster_in(shared.kubeconfig, "kill-durable")
+    args = drill_args(shared.kubeconfig, "kill-durable", tmp_path / "reports")
+    child = start([*args, "-m", "durability"], tmp_path / "durability.log")
+    try:
+        wait_for_journal(cluster, lambda es: any(e.kind == "statefulset" and e.applied
+                                                 for e in es), DEPLOY_AND_REACH)
+    finally:
+        code = kill(child)
+    assert code == -signal.SIGKILL
+    assert cluster.statefulset("zk") is None, "the kill came after the re-apply"
+    assert len(end_run_leases(cluster)) == 1
+    repair = run([*args, "--zkdrill-repair"])
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert "undone: statefulset statefulset/kill-durable/zk" in repair.stdout
+    assert "every pod Ready at" in repair.stdout  # the repair waited for the pods
+    assert manifest_drift(cluster, template_document()) is None
+    assert journal_entries(cluster) == []
