@@ -296,3 +296,36 @@ def test_a_report_dir_given_with_a_space_keeps_what_the_harness_relies_on(
     assert ok.ret == 0, ok.stdout.str()
     xml = next(props.glob("*.xml")).read_text()
     assert '<property name="step.01" value="ok"' in xml
+
+
+def test_unknown_image_under_auto_is_one_line(pytester: pytest.Pytester) -> None:
+    """Before anything starts: the manifest's image matches no profile."""
+    pytester.makepyfile(NEEDS_CLUSTER)
+    manifest = pytester.path / "mine.yaml"
+    text = (REPO / "harness" / "manifests" / "zookeeper.yaml").read_text()
+    manifest.write_text(text.replace("k8s.gcr.io/kubernetes-zookeeper:1.0-3.4.10",
+                                     "mycorp/zookeeper:1"))
+    line = one_error_line(run(pytester, f"--manifest={manifest}"))
+    assert "no profile knows the image of statefulset zk" in line
+    assert "--zk-profile=PATH.yaml" in line
+
+
+def test_bad_profile_file_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(NEEDS_CLUSTER)
+    profile = pytester.path / "mine.yaml"
+    profile.write_text("name: mine\n")
+    line = one_error_line(run(pytester, f"--zk-profile={profile}"))
+    assert f"profile {profile}: field 'images' is missing" in line
+
+
+def test_the_only_statefulset_of_a_manifest_is_the_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "def test_show(pytestconfig):\n"
+        "    from harness.plugin.session import get_session\n"
+        "    s = get_session(pytestconfig)\n"
+        "    s.manifest()\n"
+        "    print('PICKED=' + s.settings.statefulset + ' ' + s.profile.name)\n")
+    manifest = REPO / "harness" / "manifests" / "examples" / "bitnami-zookeeper.yaml"
+    result = run(pytester, "-s", f"--manifest={manifest}")
+    assert result.ret == 0, result.stdout.str()
+    assert settings_line(result, "PICKED=") == "PICKED=zookeeper bitnami-zookeeper"
