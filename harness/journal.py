@@ -36,7 +36,7 @@ from harness.errors import ClusterError, HarnessError
 
 JOURNAL_NAME = "zkdrill-journal"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "zkdrill"}
-KINDS = ("cordon", "template", "script", "node", "rollout")
+KINDS = ("cordon", "template", "script", "node", "rollout", "hang")
 
 # kind -> undo the entry (idempotent); returns what it did, raises if it could not
 Undoer = Callable[["Entry"], str]

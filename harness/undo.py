@@ -7,6 +7,8 @@ and is idempotent: undoing what is already undone says so and succeeds.
 - ``cordon``: uncordon the node (if it is still cordoned);
 - ``template``: put the recorded pod template back (strategic merge with ``$patch:
   replace``, as ``rollout undo`` does);
+- ``hang``: ``kill -CONT`` the process a drill stopped (nothing to do once its container
+  was restarted), then check it is no longer stopped;
 - ``script``: wait for the container the file was removed from to be restarted (by its
   liveness probe, or by the recorded restart command if nothing does), then check the file
   is back in the new container.
@@ -38,7 +40,40 @@ def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
         "script": partial(undo_script, cluster, timeouts),
         "node": partial(undo_node, cluster, timeouts),
         "rollout": partial(undo_rollout, cluster),
+        "hang": partial(undo_hang, cluster),
     }
+
+
+def process_state(cluster: Cluster, pod: str, container: str, pid: int) -> str | None:
+    """The state letter of ``/proc/PID/stat`` in the container (``T``: stopped), or None
+    when there is no such process."""
+    result = cluster.exec(pod, ["cat", f"/proc/{pid}/stat"], container=container, timeout=30)
+    if result.exit_code != 0:
+        return None
+    _, _, rest = result.stdout.rpartition(")")
+    fields = rest.split()
+    return fields[0] if fields else None
+
+
+def undo_hang(cluster: Cluster, entry: Entry) -> str:
+    """SIGCONT the process the drill stopped, unless its container has been replaced since
+    (then the stopped process is gone with it); verified: the process is not stopped."""
+    u = entry.undo
+    pod, container, pid = u["pod"], u["container"], int(u["pid"])
+    current = cluster.pod(pod)
+    if current is None or current["metadata"]["uid"] != u["uid"]:
+        return f"{pod} was replaced by a new pod: the stopped process is gone"
+    statuses = (current.get("status") or {}).get("containerStatuses") or []
+    status: Mapping[str, Any] = next(
+        (s for s in statuses if s.get("name") == container), {})
+    if status.get("containerID") != u["container_id"]:
+        return f"{pod}'s container was restarted: the stopped process {pid} is gone with it"
+    cluster.exec(pod, ["sh", "-c", f"kill -CONT {pid}"], container=container, timeout=30)
+    state = process_state(cluster, pod, container, pid)
+    if state == "T":
+        raise ClusterError(f"{pod}: process {pid} is still stopped after kill -CONT")
+    return (f"kill -CONT {pid} in {pod}: it runs again" if state is not None
+            else f"{pod}: process {pid} is gone")
 
 
 def undo_node(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
@@ -160,11 +195,22 @@ def manifest_drift(cluster: Cluster, document: Mapping[str, Any]) -> str | None:
         content_type=PATCH_TYPES["apply"],
         query=[("fieldManager", FIELD_MANAGER), ("force", True), ("dryRun", "All")],
     )
-    want, have = dry["spec"]["template"], live["spec"]["template"]
+    # a null in an applied manifest (``annotations:`` with nothing under it, as Helm renders
+    # empty blocks) means "not set": compare without them
+    want, have = _pruned(dry["spec"]["template"]), _pruned(live["spec"]["template"])
     if want == have:
         return None
     return f"statefulset {name}: the pod template differs from the manifest's at " + \
         ", ".join(_differences(want, have)[:5])
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null map entries, recursively."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _differences(a: Any, b: Any, path: str = "template") -> list[str]:

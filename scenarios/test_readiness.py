@@ -3,9 +3,11 @@
 Tutorial section: "Testing for readiness". What this drill checks:
 
 - at the start zk-0 is a ready address of the client Service's Endpoints (``zk-cs``);
-- once its readiness probe fails (the probe script removed, as in the liveness drill) zk-0 is
-  moved to ``notReadyAddresses`` while the other servers stay ready addresses;
-- when zk-0 is Ready again (after its liveness restart) it is a ready address again;
+- once its readiness probe fails (the probe script removed, as in the liveness drill; where
+  it cannot be removed, the server hung with ``kill -STOP``) zk-0 is moved to
+  ``notReadyAddresses`` while the other servers stay ready addresses;
+- when zk-0 is Ready again (after its liveness restart, or ``kill -CONT`` of the hung
+  server) it is a ready address again;
 - the other pods are not disturbed, and every sentinel written before is on every server.
 """
 
@@ -24,8 +26,17 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
     service = drill.client_service()
     with drill.step(f"kubectl get endpoints {service}: {pod} is a ready address"):
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
-    with drill.step(f"kubectl exec {pod} -- rm {drill.profile.ready_script}", disturbs=[pod]):
-        removal = drill.faults.remove_file(pod, drill.profile.ready_script)
+    script, why = drill.removable_probe_script(pod, "readiness")
+    drill.note("fault", True, f"remove {script}: {why}" if script else
+               f"hang the server (kill -STOP): {why}")
+    if script is not None:
+        with drill.step(f"kubectl exec {pod} -- rm {script}", disturbs=[pod]):
+            undo = drill.faults.remove_file(pod, script).undo
+    else:
+        process = drill.profile.process_name
+        with drill.step(f"kubectl exec {pod} -- kill -STOP <pid of {process}>: the server "
+                        "hangs", disturbs=[pod]):
+            undo = drill.faults.hang(pod, process).undo
     with drill.step(f"{pod} not ready: moved to notReadyAddresses of {service}",
                     disturbs=[pod]):
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "notReady"),
@@ -36,8 +47,11 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
             assert state == "ready", f"{other} is {state} in {service} while {pod} is out"
     with drill.step(f"{pod} Ready again: back among the ready addresses of {service}",
                     disturbs=[pod]):
+        if script is None:  # a hung server may never be restarted: continue it
+            drill.note("undo", True, undo())
         drill.wait(pod_running_ready(drill.pods, pod))
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
-        drill.note("undo", True, removal.undo())
+        if script is not None:
+            drill.note("undo", True, undo())
     with drill.step("one leader; every sentinel on every server"):
         drill.zk.check_sentinels()
