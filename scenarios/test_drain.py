@@ -79,11 +79,11 @@ def test_drain_respects_the_disruption_budget(drill: Drill) -> None:
         assert pods.current()[zk0].node == free, pods.current()[zk0].node
         drill.wait_serving()
         drill.zk.check_sentinels()
+    uid1 = pods.current()[zk1].uid
     with drill.step(f"kubectl drain {n1} --ignore-daemonsets --delete-emptydir-data",
                     disturbs=[zk1]):
         drained = drill.faults.drain(n1, timeout=timeouts.step, options=OPTIONS)
         assert drained.ok and zk1 in drained.evicted, drained.describe()
-    uid1 = pods.current()[zk1].uid
     with drill.step(f"{zk1} stays Pending: anti-affinity leaves no node for it",
                     disturbs=[zk1]):
         placed = drill.wait(pod_placed(pods, zk1, uid1))
