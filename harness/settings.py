@@ -170,11 +170,13 @@ class Settings:
                 else "refused (needs --allow-destructive --confirm-context=<context>)"
             )
         source = "existing" if self.use_existing else f"deployed from {self.manifest}"
+        sts = self.statefulset if self.origins.get("statefulset", "default") != "default" \
+            else f"{self.statefulset} (or the manifest's only StatefulSet)"
         image = self.image or "as in the manifest"
         t = self.timeouts
         lines = [
             f"zkdrill cluster: {where}",
-            f"zkdrill target: statefulset {self.namespace}/{self.statefulset} ({source}), "
+            f"zkdrill target: statefulset {self.namespace}/{sts} ({source}), "
             f"image {image}, profile {self.zk_profile}, domain {self.cluster_domain}",
             f"zkdrill timeouts: rollout {t.rollout:g}s, pod_ready {t.pod_ready:g}s, "
             f"step {t.step:g}s, eviction_refused_window {t.eviction_refused_window:g}s, "

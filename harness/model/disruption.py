@@ -233,7 +233,9 @@ def hostname_anti_affinity(template: Mapping[str, Any]) -> SpreadRule:
                                      "preferred one): preferred (soft) anti-affinity lets two "
                                      "servers share a node, and draining or losing that node "
                                      "takes the quorum" + how)
-        return SpreadRule(False, "the pod template has no required podAntiAffinity")
+        return SpreadRule(False, "the pod template has no required podAntiAffinity (none at "
+                                 "all): nothing keeps two servers off one node, and draining "
+                                 "or losing that node takes the quorum")
     seen = []
     for term in terms:
         key = term.get("topologyKey")

@@ -98,7 +98,8 @@ def test_settings_are_printed_in_the_report_header(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         [
             "zkdrill cluster: local (localkube, 4 nodes)",
-            "zkdrill target: statefulset drills/zk (deployed from */zookeeper.yaml)*",
+            "zkdrill target: statefulset drills/zk (or the manifest's only StatefulSet) "
+            "(deployed from */zookeeper.yaml)*",
             "zkdrill timeouts: rollout 900s, pod_ready 300s, step 600s*",
             "zkdrill set by user: namespace (command line)",
         ]
