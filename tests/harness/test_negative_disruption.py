@@ -96,7 +96,7 @@ def test_spread_without_anti_affinity_fails(
                                  "the pod template has no required podAntiAffinity*"])
 
 
-def test_liveness_without_a_probe_fails_on_the_budget(
+def test_liveness_without_a_probe_fails_naming_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
 ) -> None:
     manifest = manifest_variant(pytester.path, "no-liveness.yaml", without_liveness)
