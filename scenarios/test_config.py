@@ -92,7 +92,16 @@ def test_logs_go_to_the_console(drill: Drill) -> None:
         assert 0 < len(lines) <= 20, f"kubectl logs --tail 20 returned {len(lines)} lines"
         matching = [line for line in lines if LOG_LINE.match(line)]
         drill.note("ZooKeeper log lines", bool(matching), matching[-1] if matching else "none")
-        assert matching, "no ZooKeeper log line in the last 20 lines:\n" + "\n".join(lines)
+        if not matching:
+            container = drill.statefulset().container(drill.target.container).raw
+            levels = [f"{e.get('name')}={e.get('value')}" for e in container.get("env") or []
+                      if "LOG_LEVEL" in str(e.get("name"))]
+            levels += [f"--{k}={v}" for k, v in drill.target.start_flags.items()
+                       if k == "log_level"]
+            cause = (f"finding: the log level is set to {', '.join(levels)}: "
+                     if levels else "")
+            raise AssertionError(f"{cause}no ZooKeeper log line in the last 20 lines:\n"
+                                 + "\n".join(lines))
 
 
 def _console_appender(drill: Drill, first: str, path: str) -> None:

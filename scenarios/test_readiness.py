@@ -6,8 +6,9 @@ Tutorial section: "Testing for readiness". What this drill checks:
 - once its readiness probe fails (the probe script removed, as in the liveness drill; where
   it cannot be removed, the server hung with ``kill -STOP``) zk-0 is moved to
   ``notReadyAddresses`` while the other servers stay ready addresses;
-- when zk-0 is Ready again (after its liveness restart, or ``kill -CONT`` of the hung
-  server) it is a ready address again;
+- when zk-0 is Ready again (after its liveness restart, or the fault's undo: ``kill -CONT``
+  of the hung server, or a restart where the liveness probe runs another script) it is a
+  ready address again;
 - the other pods are not disturbed, and every sentinel written before is on every server.
 """
 
@@ -27,6 +28,10 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
     with drill.step(f"kubectl get endpoints {service}: {pod} is a ready address"):
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
     script, why = drill.removable_probe_script(pod, "readiness")
+    # the liveness probe restarts the container only when it runs the same script (the
+    # tutorial's zookeeper-ready; not Pravega's zookeeperReady.sh / zookeeperLive.sh)
+    restarted_by_liveness = script is not None and (
+        script == drill.removable_probe_script(pod, "liveness")[0])
     drill.note("fault", True, f"remove {script}: {why}" if script else
                f"hang the server (kill -STOP): {why}")
     if script is not None:
@@ -47,11 +52,11 @@ def test_unready_server_leaves_the_client_service(drill: Drill) -> None:
             assert state == "ready", f"{other} is {state} in {service} while {pod} is out"
     with drill.step(f"{pod} Ready again: back among the ready addresses of {service}",
                     disturbs=[pod]):
-        if script is None:  # a hung server may never be restarted: continue it
+        if not restarted_by_liveness:  # continue it, or restart it (restart_command)
             drill.note("undo", True, undo())
         drill.wait(pod_running_ready(drill.pods, pod))
         drill.wait(in_endpoints(drill.pods, drill.objects, service, pod, "ready"))
-        if script is not None:
+        if restarted_by_liveness:
             drill.note("undo", True, undo())
     with drill.step("one leader; every sentinel on every server"):
         drill.zk.check_sentinels()
