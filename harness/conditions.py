@@ -64,6 +64,8 @@ class ObjectReader(Protocol):
 
     def try_evict(self, pod: str) -> EvictionAnswer: ...
 
+    def node(self, name: str) -> dict[str, Any] | None: ...
+
 
 def _feed(events: EventFeed | None) -> EventSource | None:
     return events.subscribe() if events is not None else None
@@ -170,22 +172,38 @@ def pod_restarted(
 
 def pod_unschedulable(pods: PodSource, name: str) -> Condition:
     """``name`` is Pending with ``PodScheduled=False`` (reason Unschedulable)."""
+    return Condition(lambda: _unschedulable(pods, name), f"{name} to be Pending, unschedulable",
+                     pods.subscribe(), STEP)
 
+
+def _unschedulable(pods: PodSource, name: str) -> Progress:
+    raw = pods.raw(name)
+    if raw is None:
+        return Progress.waiting(f"{name} does not exist")
+    status = raw.get("status") or {}
+    scheduled: dict[str, Any] = next(
+        (c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
+    detail = (f"{name} {status.get('phase')}, PodScheduled={scheduled.get('status', '?')} "
+              f"{scheduled.get('reason', '')}: {scheduled.get('message', '')}").strip()
+    done = (status.get("phase") == "Pending" and not (raw.get("spec") or {}).get("nodeName")
+            and scheduled.get("status") == "False"
+            and scheduled.get("reason") == "Unschedulable")
+    return Progress(done, detail)
+
+
+def pod_placed(pods: PodSource, name: str, uid: str) -> Condition:
+    """The scheduler decided about the new ``name`` (not ``uid``): Pending and unschedulable,
+    or bound to a node; the drill then judges which (soft anti-affinity binds it)."""
     def check() -> Progress:
-        raw = pods.raw(name)
-        if raw is None:
-            return Progress.waiting(f"{name} does not exist")
-        status = raw.get("status") or {}
-        scheduled: dict[str, Any] = next(
-            (c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), {})
-        detail = (f"{name} {status.get('phase')}, PodScheduled={scheduled.get('status', '?')} "
-                  f"{scheduled.get('reason', '')}: {scheduled.get('message', '')}").strip()
-        done = (status.get("phase") == "Pending" and not (raw.get("spec") or {}).get("nodeName")
-                and scheduled.get("status") == "False"
-                and scheduled.get("reason") == "Unschedulable")
-        return Progress(done, detail)
+        snap = pods.current().get(name)
+        if snap is None or snap.uid == uid:
+            return Progress.waiting(f"{name} not re-created yet")
+        if snap.node:
+            return Progress.ok(f"{name} scheduled on {snap.node}: {snap.row()}")
+        return _unschedulable(pods, name)
 
-    return Condition(check, f"{name} to be Pending, unschedulable", pods.subscribe(), STEP)
+    return Condition(check, f"{name} placed by the scheduler (Pending or on a node)",
+                     pods.subscribe(), STEP)
 
 
 def ready_elsewhere(pods: PodSource, name: str, uid: str, avoid: set[str]) -> Condition:

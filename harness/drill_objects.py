@@ -112,6 +112,56 @@ class DrillBase:
             raise DrillFailure(f"pod {pod} does not exist")
         return container_of(found["spec"], self.target.container).probe(kind)
 
+    def probe_handler(self, pod: str, kind: str) -> str | None:
+        """How the live pod's ``liveness``/``readiness`` probe checks: ``exec: ...``,
+        ``tcpSocket :2181``, ... or None when it has none."""
+        found = self._cluster.pod(pod)
+        if found is None:
+            raise DrillFailure(f"pod {pod} does not exist")
+        return container_of(found["spec"], self.target.container).probe_handler(kind)
+
+    def removable_probe_script(self, pod: str, kind: str) -> tuple[str | None, str]:
+        """The script whose removal makes the live pod's ``kind`` probe fail, or None and
+        why there is none (no probe, not an exec probe, a read-only root file system, a
+        profile without a script): then a drill hangs the server instead."""
+        found = self._cluster.pod(pod)
+        if found is None:
+            raise DrillFailure(f"pod {pod} does not exist")
+        container = container_of(found["spec"], self.target.container)
+        handler = container.probe_handler(kind)
+        profile = self.profile
+        script = profile.live_script if kind == "liveness" else profile.ready_script
+        if handler is None:
+            return None, f"{pod} has no {kind}Probe"
+        if not handler.startswith("exec"):
+            return None, f"the {kind}Probe is {handler}: no script to remove"
+        if container.read_only_root:
+            return None, "readOnlyRootFilesystem: true: the probe script cannot be removed"
+        if not script or not profile.script_removable:
+            return None, (f"profile {profile.name} names no removable probe script "
+                          f"({profile.source})")
+        return script, f"the {kind}Probe runs {handler[6:]}; its script is {script}"
+
+    def security(self, pod: str) -> tuple[int | None, int | None]:
+        """``runAsUser`` (container, else pod) and ``fsGroup`` of the live pod, or None."""
+        found = self._cluster.pod(pod)
+        if found is None:
+            raise DrillFailure(f"pod {pod} does not exist")
+        spec = found["spec"]
+        pod_ctx = spec.get("securityContext") or {}
+        ctx = container_of(spec, self.target.container).raw.get("securityContext") or {}
+        user = ctx.get("runAsUser", pod_ctx.get("runAsUser"))
+        group = pod_ctx.get("fsGroup")
+        return (None if user is None else int(user)), (None if group is None else int(group))
+
+    def grace_period(self, pod: str) -> float:
+        """``terminationGracePeriodSeconds`` of the live pod (default 30)."""
+        found = self._cluster.pod(pod)
+        if found is None:
+            raise DrillFailure(f"pod {pod} does not exist")
+        value = found["spec"].get("terminationGracePeriodSeconds")
+        return 30.0 if value is None else float(value)
+
     def container_cpu(self, pod: str) -> str | None:
         found = self._cluster.pod(pod)
         if found is None:

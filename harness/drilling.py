@@ -33,6 +33,7 @@ from harness.kube.watch import PodWatcher
 from harness.model.availability import leader_loss_budget
 from harness.model.bystanders import bystander_changes
 from harness.model.progress import Progress
+from harness.model.zoocfg import ZooConfig, parse_zoo_cfg
 from harness.servers import ZooKeeper
 from harness.steps import DrillRecorder, StepRecord, now
 from harness.verify import Verifier
@@ -81,7 +82,14 @@ class Drill(DrillBase):
             leader = (s.budget_leader_loss, f"one election: --budget-leader-loss "
                                             f"{s.budget_leader_loss:g}s")
         else:
-            leader = leader_loss_budget(self.target.start_flags)
+            flags = self.target.start_flags
+            live: dict[str, str] = {}
+            if "tick_time" not in flags or "init_limit" not in flags:
+                try:
+                    live = dict(self.zoo_cfg(self.names[0]).values)
+                except HarnessError as exc:
+                    self.note("zoo.cfg", False, f"initLimit/tickTime unknown: {exc}")
+            leader = leader_loss_budget(flags, live)
         self.verifier = Verifier(workload, servers.endpoints, self.server_modes,
                                  leader_budget=leader, follower_budget=s.budget_follower_loss,
                                  zk_timeout=self._probe_timeout)
@@ -247,6 +255,23 @@ class Drill(DrillBase):
                                     timeout=timeout)
         self.command(result.describe())
         return result
+
+    def zoo_cfg(self, pod: str) -> ZooConfig:
+        """``kubectl exec POD -- cat <conf_path>`` parsed, with the servers of its
+        ``dynamicConfigFile`` when it names one (3.5+ dynamic reconfiguration)."""
+        path = self.profile.conf_path
+        result = self.exec(pod, ["cat", path])
+        if not result.ok:
+            raise DrillFailure(f"cannot read {path} in {pod}: {result.describe()}")
+        text = result.stdout
+        dynamic = parse_zoo_cfg(text).get("dynamicConfigFile")
+        if dynamic:
+            extra = self.exec(pod, ["cat", dynamic])
+            if not extra.ok:
+                raise DrillFailure(f"cannot read {dynamic} (dynamicConfigFile of {path}) in "
+                                   f"{pod}: {extra.describe()}")
+            text += "\n" + extra.stdout
+        return parse_zoo_cfg(text)
 
     def logs(self, pod: str, *, tail: int | None = None, previous: bool = False) -> str:
         text = self._cluster.logs(pod, container=self.target.container, tail=tail,

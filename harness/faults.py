@@ -20,6 +20,8 @@ a killed run left.
   patched form is computed first by a server dry run and journaled with the intent);
 - ``remove_file(pod, path)``: ``rm`` a file in a container; undone when the restarted
   container has it again (liveness restarts it; if nothing does, ``restart_command`` does);
+- ``hang(pod, process)``: ``kill -STOP`` the server's JVM (a long GC pause, a deadlock);
+  undone by ``kill -CONT`` unless its container was restarted meanwhile;
 - ``stop_node(node)``: ``--node-stop-command`` (power loss); undone by the start command;
 - ``patch_rollout(sts, json_patch)``: the template and update strategy (a canary partition),
   both restored as recorded.
@@ -44,7 +46,7 @@ from harness.kube.transport import ApiError
 from harness.model.disruption import ProbeTimes, container_spec
 from harness.model.objects import NodeView
 from harness.settings import Timeouts
-from harness.undo import undoers
+from harness.undo import process_state, undoers
 from harness.waits import wait_for
 
 
@@ -107,6 +109,21 @@ class FileRemoval(Fault):
     container_id: str = ""
     restarts_before: int = 0
     removed_at: float = 0.0  # time.monotonic() when rm returned
+
+
+@dataclass
+class Hang(Fault):
+    pod: str = ""
+    pid: int = 0
+    uid: str = ""
+    container_id: str = ""
+    restarts_before: int = 0
+    stopped_at: float = 0.0  # time.monotonic() when the process was seen stopped
+
+
+# the pids of the processes whose command name is $1 (no pgrep needed in the image)
+_PIDS_OF = ('for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && '
+            'echo "${p#/proc/}"; done; true')
 
 
 class Faults:
@@ -327,6 +344,39 @@ class Faults:
         return FileRemoval(self, entry, pod, path, current["metadata"]["uid"],
                            status.get("containerID", ""), int(status.get("restartCount") or 0),
                            removed_at)
+
+    # -- a hung server ---------------------------------------------------------------------------
+    def hang(self, pod: str, process: str) -> Hang:
+        """``kubectl exec POD -- kill -STOP <pid of PROCESS>``: the server hangs (its port
+        stays open, it answers nothing); checked in ``/proc``; undone by ``kill -CONT``
+        unless its container is restarted first (what a liveness probe should do)."""
+        current = self.cluster.pod(pod)
+        if current is None:
+            raise DrillFailure(f"pod {pod} does not exist")
+        status = _container_status(current, self.container)
+        found = self._exec(pod, ["sh", "-c", _PIDS_OF, "sh", process])
+        pids = sorted(int(p) for p in found.stdout.split() if p.isdigit())
+        if not pids:
+            raise DrillFailure(f"no {process} process in {pod}'s container {self.container}: "
+                               f"{found.describe()}")
+        pid = pids[0]
+        entry = self.journal.record("hang", f"pod/{self.cluster.namespace}/{pod}:{pid}", {
+            "pod": pod, "uid": current["metadata"]["uid"], "container": self.container,
+            "pid": pid, "process": process, "container_id": status.get("containerID", ""),
+        })
+        stopped = self._exec(pod, ["sh", "-c", f"kill -STOP {pid}"])
+        if stopped.exit_code != 0:
+            self.undo(entry)
+            raise DrillFailure(f"could not stop {process} ({pid}) in {pod}: "
+                               f"{stopped.describe()}")
+        state = process_state(self.cluster, pod, self.container, pid)
+        if state != "T":
+            self.undo(entry)
+            raise DrillFailure(f"{process} ({pid}) in {pod} is in state {state!r} after "
+                               "kill -STOP, not stopped (T)")
+        return Hang(self, entry, pod, pid, current["metadata"]["uid"],
+                    status.get("containerID", ""), int(status.get("restartCount") or 0),
+                    time.monotonic())
 
     def _exec(self, pod: str, command: list[str]) -> ExecResult:
         result = self.cluster.exec(pod, command, container=self.container, timeout=60)

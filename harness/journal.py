@@ -49,7 +49,7 @@ from harness.errors import ClusterError, HarnessError
 
 JOURNAL_NAME = "zkdrill-journal"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "zkdrill"}
-KINDS = ("cordon", "template", "script", "node", "rollout", "statefulset")
+KINDS = ("cordon", "template", "script", "node", "rollout", "statefulset", "hang")
 # set on a node in the same patch as ``spec.unschedulable``: which run's cordon this is
 CORDONED_BY = "zkdrill.io/cordoned-by"
 

@@ -53,7 +53,7 @@ class Settings:
     namespace: str = "default"
     manifest: Path = DEFAULT_MANIFEST
     image: str | None = None
-    statefulset: str = "zk"
+    statefulset: str = "zk"  # or the manifest's only StatefulSet, when not given
     use_existing: bool = False
     keep: bool = False
     report_dir: Path = Path("reports")
@@ -61,7 +61,7 @@ class Settings:
     localkube_nodes: int = 4
     allow_destructive: bool = False
     confirm_context: str | None = None
-    zk_profile: str = "kubernetes-zookeeper"
+    zk_profile: str = "auto"  # or a shipped profile's name, or PATH.yaml
     cluster_domain: str = "cluster.local"
     # the longest a step may leave every client without an acknowledged write (seconds)
     # one election: None = initLimit x tickTime of the target (how long a new leader waits for
@@ -170,11 +170,13 @@ class Settings:
                 else "refused (needs --allow-destructive --confirm-context=<context>)"
             )
         source = "existing" if self.use_existing else f"deployed from {self.manifest}"
+        sts = self.statefulset if self.origins.get("statefulset", "default") != "default" \
+            else f"{self.statefulset} (or the manifest's only StatefulSet)"
         image = self.image or "as in the manifest"
         t = self.timeouts
         lines = [
             f"zkdrill cluster: {where}",
-            f"zkdrill target: statefulset {self.namespace}/{self.statefulset} ({source}), "
+            f"zkdrill target: statefulset {self.namespace}/{sts} ({source}), "
             f"image {image}, profile {self.zk_profile}, domain {self.cluster_domain}",
             f"zkdrill timeouts: rollout {t.rollout:g}s, pod_ready {t.pod_ready:g}s, "
             f"step {t.step:g}s, eviction_refused_window {t.eviction_refused_window:g}s, "
@@ -311,7 +313,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("namespace", "--namespace", "namespace of the ensemble", _dns_label),
     Option("manifest", "--manifest", "manifest to deploy (default: the tutorial's)", _path),
     Option("image", "--image", "override the ZooKeeper container image", _optional_text),
-    Option("statefulset", "--statefulset", "name of the ZooKeeper StatefulSet", _dns_label),
+    Option("statefulset", "--statefulset",
+           "name of the ZooKeeper StatefulSet (default: the manifest's only one, else zk)",
+           _dns_label),
     Option(
         "use_existing",
         "--use-existing",
@@ -344,7 +348,10 @@ OPTIONS: tuple[Option, ...] = (
         _optional_text,
         cli_only=True,
     ),
-    Option("zk_profile", "--zk-profile", "image profile (script paths, process names)", _text),
+    Option("zk_profile", "--zk-profile",
+           "image profile: auto (from the StatefulSet's image), a shipped profile's name "
+           "(kubernetes-zookeeper, bitnami-zookeeper, zookeeper, pravega-zookeeper) or "
+           "PATH.yaml (a profile file)", _text),
     Option("cluster_domain", "--cluster-domain", "cluster DNS domain of pod FQDNs", _text),
     Option("budget_leader_loss", "--budget-leader-loss",
            "longest write unavailability allowed in a step that disturbs the leader", _seconds),

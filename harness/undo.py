@@ -16,6 +16,8 @@ write and the API call: ``entry.applied`` is None) and a change someone else mad
   replace``, as ``rollout undo`` does) only if the live template is still the *patched* form
   the entry recorded (the API's answer, or the dry run made before the patch when the run
   died before marking it applied); a template changed since is left alone;
+- ``hang``: ``kill -CONT`` the process a drill stopped (nothing to do once its container
+  was restarted), then check it is no longer stopped;
 - ``script``: if the container the file was removed from still runs and the file is there,
   nothing is done (the ``rm`` never happened, or something put it back). Otherwise wait for
   the container to be restarted (by its liveness probe, or by the recorded restart command
@@ -53,6 +55,7 @@ def undoers(cluster: Cluster, timeouts: Timeouts) -> dict[str, Undoer]:
         "node": partial(undo_node, cluster, timeouts),
         "statefulset": partial(undo_statefulset_deletion, cluster),
         "rollout": partial(undo_rollout, cluster),
+        "hang": partial(undo_hang, cluster),
     }
 
 
@@ -66,6 +69,38 @@ def undo_statefulset_deletion(cluster: Cluster, entry: Entry) -> str:
     cluster.create(STATEFULSET, {**document, "metadata": {
         k: v for k, v in document["metadata"].items() if k != "namespace"}})
     return f"statefulset {name} created again as it was before the deletion"
+
+
+def process_state(cluster: Cluster, pod: str, container: str, pid: int) -> str | None:
+    """The state letter of ``/proc/PID/stat`` in the container (``T``: stopped), or None
+    when there is no such process."""
+    result = cluster.exec(pod, ["cat", f"/proc/{pid}/stat"], container=container, timeout=30)
+    if result.exit_code != 0:
+        return None
+    _, _, rest = result.stdout.rpartition(")")
+    fields = rest.split()
+    return fields[0] if fields else None
+
+
+def undo_hang(cluster: Cluster, entry: Entry) -> str:
+    """SIGCONT the process the drill stopped, unless its container has been replaced since
+    (then the stopped process is gone with it); verified: the process is not stopped."""
+    u = entry.undo
+    pod, container, pid = u["pod"], u["container"], int(u["pid"])
+    current = cluster.pod(pod)
+    if current is None or current["metadata"]["uid"] != u["uid"]:
+        return f"{pod} was replaced by a new pod: the stopped process is gone"
+    statuses = (current.get("status") or {}).get("containerStatuses") or []
+    status: Mapping[str, Any] = next(
+        (s for s in statuses if s.get("name") == container), {})
+    if status.get("containerID") != u["container_id"]:
+        return f"{pod}'s container was restarted: the stopped process {pid} is gone with it"
+    cluster.exec(pod, ["sh", "-c", f"kill -CONT {pid}"], container=container, timeout=30)
+    state = process_state(cluster, pod, container, pid)
+    if state == "T":
+        raise ClusterError(f"{pod}: process {pid} is still stopped after kill -CONT")
+    return (f"kill -CONT {pid} in {pod}: it runs again" if state is not None
+            else f"{pod}: process {pid} is gone")
 
 
 def undo_node(cluster: Cluster, timeouts: Timeouts, entry: Entry) -> str:
@@ -238,11 +273,22 @@ def manifest_drift(cluster: Cluster, document: Mapping[str, Any]) -> str | None:
         content_type=PATCH_TYPES["apply"],
         query=[("fieldManager", FIELD_MANAGER), ("force", True), ("dryRun", "All")],
     )
-    want, have = dry["spec"]["template"], live["spec"]["template"]
+    # a null in an applied manifest (``annotations:`` with nothing under it, as Helm renders
+    # empty blocks) means "not set": compare without them
+    want, have = _pruned(dry["spec"]["template"]), _pruned(live["spec"]["template"])
     if want == have:
         return None
     return f"statefulset {name}: the pod template differs from the manifest's at " + \
         ", ".join(_differences(want, have)[:5])
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null map entries, recursively."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def _differences(a: Any, b: Any, path: str = "template") -> list[str]:

@@ -4,12 +4,16 @@ Tutorial sections: "Ensuring consistent configuration", "Configuring logging",
 "Configuring a non-privileged user". What this drill checks:
 
 - the StatefulSet's start command carries the tutorial's flags (``--servers=3`` ...
-  ``--log_level=INFO``), and ``--servers`` matches the replica count;
+  ``--log_level=INFO``), and ``--servers`` matches the replica count (the tutorial's image;
+  not applicable to images configured by environment or ConfigMap);
 - every server's zoo.cfg holds the values those flags ask for (tickTime, initLimit, ...);
-- log4j sends everything to the console, and ``kubectl logs zk-0 --tail 20`` shows
-  ZooKeeper log lines (``2016-12-06 19:34:16,236 [myid:1] - INFO  [...] - ...``);
-- the ZooKeeper process runs as uid 1000, not root (``ps``);
-- the data directory belongs to group 1000 (``fsGroup``), so the server can write it.
+  for the other images, what their environment/ConfigMap must produce: every server of the
+  StatefulSet (with its dynamicConfigFile), dataDir of the image profile and clientPort;
+- log4j sends everything to the console (where the profile names a log config), and
+  ``kubectl logs zk-0 --tail 20`` shows ZooKeeper log lines
+  (``2016-12-06 19:34:16,236 [myid:1] - INFO  [...] - ...``);
+- the ZooKeeper process runs as the pod's ``runAsUser`` (else the profile's: 1000 for the
+  tutorial), and the data directory belongs to its ``fsGroup`` (else the profile's gid).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import re
 
 import pytest
 
-from harness.drill import Drill, parse_start_flags, parse_zoo_cfg
+from harness.drill import Drill, expected_server_lines, parse_start_flags
 
 pytestmark = pytest.mark.config
 
@@ -28,6 +32,9 @@ LOG_LINE = re.compile(
 
 
 def test_start_command_carries_the_tutorials_flags(drill: Drill) -> None:
+    if drill.profile.config_source != "start-flags":
+        pytest.skip(f"not applicable: image profile {drill.profile.name} is configured by "
+                    f"{drill.profile.config_source}, not start-zookeeper's flags")
     with drill.step(f"kubectl get sts {drill.target.statefulset} -o yaml: the start command"):
         sts = drill.statefulset()
         flags = parse_start_flags(sts.container(drill.target.container).command_line)
@@ -44,25 +51,60 @@ def test_start_command_carries_the_tutorials_flags(drill: Drill) -> None:
 
 
 def test_zoo_cfg_matches_the_flags(drill: Drill) -> None:
-    expected = drill.profile.expected_zoo_cfg(drill.target.start_flags)
+    profile, target = drill.profile, drill.target
+    if profile.config_source == "start-flags":
+        expected = profile.expected_zoo_cfg(target.start_flags)
+        source = "the start flags"
+    else:
+        expected = {"dataDir": profile.data_dir}
+        source = f"the image's {profile.config_source} (profile {profile.name})"
+    servers = expected_server_lines(target.statefulset, target.replicas, target.service,
+                                    target.namespace, drill.settings.cluster_domain,
+                                    profile.server_port, profile.election_port)
     for pod in drill.names:
-        with drill.step(f"kubectl exec {pod} -- cat {drill.profile.conf_path}"):
-            result = drill.exec(pod, ["cat", drill.profile.conf_path])
-            assert result.ok, result.describe()
-            config = parse_zoo_cfg(result.stdout)
+        with drill.step(f"kubectl exec {pod} -- cat {profile.conf_path}"):
+            config = drill.zoo_cfg(pod)
             wrong = [
-                f"{k}={config.get(k)} (flag asks {v})"
+                f"{k}={config.get(k)} (expected {v})"
                 for k, v in expected.items()
                 if config.get(k) != v
             ]
-            assert not wrong, f"{pod}'s zoo.cfg does not follow the start flags: " + ", ".join(
-                wrong
-            )
+            if profile.config_source != "start-flags":
+                ports = {str(s.client_port) for s in config.servers if s.client_port}
+                port = config.get("clientPort") or (ports.pop() if len(ports) == 1 else None)
+                if port != str(profile.client_port):
+                    wrong.append(f"clientPort={port} (expected {profile.client_port})")
+                if config.server_lines() != servers:
+                    wrong.append(f"servers {', '.join(config.server_lines()) or 'none'} "
+                                 f"(expected {', '.join(servers)})")
+            assert not wrong, f"{pod}'s zoo.cfg does not follow {source}: " + ", ".join(wrong)
 
 
 def test_logs_go_to_the_console(drill: Drill) -> None:
     first = drill.names[0]
     path = drill.profile.log_config_path
+    if path is None:
+        drill.note("log config", True, f"profile {drill.profile.name} names none to read")
+    else:
+        _console_appender(drill, first, path)
+    with drill.step(f"kubectl logs {first} --tail 20"):
+        lines = drill.logs(first, tail=20).splitlines()
+        assert 0 < len(lines) <= 20, f"kubectl logs --tail 20 returned {len(lines)} lines"
+        matching = [line for line in lines if LOG_LINE.match(line)]
+        drill.note("ZooKeeper log lines", bool(matching), matching[-1] if matching else "none")
+        if not matching:
+            container = drill.statefulset().container(drill.target.container).raw
+            levels = [f"{e.get('name')}={e.get('value')}" for e in container.get("env") or []
+                      if "LOG_LEVEL" in str(e.get("name"))]
+            levels += [f"--{k}={v}" for k, v in drill.target.start_flags.items()
+                       if k == "log_level"]
+            cause = (f"finding: the log level is set to {', '.join(levels)}: "
+                     if levels else "")
+            raise AssertionError(f"{cause}no ZooKeeper log line in the last 20 lines:\n"
+                                 + "\n".join(lines))
+
+
+def _console_appender(drill: Drill, first: str, path: str) -> None:
     with drill.step(f"kubectl exec {first} -- cat {path}"):
         result = drill.exec(first, ["cat", path])
         assert result.ok, result.describe()
@@ -72,17 +114,14 @@ def test_logs_go_to_the_console(drill: Drill) -> None:
         )
         root = properties.get("zookeeper.root.logger", "")
         assert "CONSOLE" in root, f"the root logger does not log to the console: {root!r}"
-    with drill.step(f"kubectl logs {first} --tail 20"):
-        lines = drill.logs(first, tail=20).splitlines()
-        assert 0 < len(lines) <= 20, f"kubectl logs --tail 20 returned {len(lines)} lines"
-        matching = [line for line in lines if LOG_LINE.match(line)]
-        drill.note("ZooKeeper log lines", bool(matching), matching[-1] if matching else "none")
-        assert matching, "no ZooKeeper log line in the last 20 lines:\n" + "\n".join(lines)
 
 
 def test_runs_as_a_non_privileged_user(drill: Drill) -> None:
     profile = drill.profile
     for pod in drill.names:
+        user = drill.security(pod)[0]
+        expected = profile.run_as_user if user is None else user
+        why = "securityContext.runAsUser" if user is not None else f"profile {profile.name}"
         with drill.step(f"kubectl exec {pod} -- ps -eo uid,pid,comm"):
             result = drill.exec(pod, ["ps", "-eo", "uid=,pid=,comm="])
             assert result.ok, result.describe()
@@ -90,21 +129,28 @@ def test_runs_as_a_non_privileged_user(drill: Drill) -> None:
             servers = [r for r in rows if len(r) == 3 and r[2] == profile.process_name]
             assert servers, f"no {profile.process_name} process in {pod}: {result.stdout!r}"
             uids = {int(r[0]) for r in servers}
-            assert uids == {profile.run_as_user}, (
+            assert uids != {0}, (
+                f"finding: {pod}'s {profile.process_name} runs as root (uid 0; {why}): a "
+                "non-privileged user limits what a compromised server can do; set "
+                "securityContext.runAsUser")
+            assert uids == {expected}, (
                 f"{pod}'s {profile.process_name} runs as uid {sorted(uids)}, "
-                f"expected {profile.run_as_user} (securityContext.runAsUser)"
+                f"expected {expected} ({why})"
             )
 
 
 def test_data_dir_belongs_to_the_fs_group(drill: Drill) -> None:
     profile = drill.profile
     for pod in drill.names:
+        group = drill.security(pod)[1]
+        expected = profile.fs_group if group is None else group
+        why = "securityContext.fsGroup" if group is not None else f"profile {profile.name}"
         with drill.step(f"kubectl exec {pod} -- ls -ldn {profile.data_dir}"):
             result = drill.exec(pod, ["ls", "-ldn", profile.data_dir])
             assert result.ok, result.describe()
             fields = result.stdout.split()
             assert len(fields) >= 4, result.describe()
-            assert fields[3] == str(profile.fs_group), (
+            assert fields[3] == str(expected), (
                 f"{profile.data_dir} in {pod} has group {fields[3]}, expected "
-                f"{profile.fs_group} (securityContext.fsGroup): {result.stdout.strip()}"
+                f"{expected} ({why}): {result.stdout.strip()}"
             )

@@ -30,6 +30,7 @@ from harness.drill import (
     StabilityLost,
     budget_allows,
     eviction_refused,
+    pod_placed,
     pod_running_ready,
     pod_unschedulable,
     ready_elsewhere,
@@ -56,8 +57,8 @@ def test_drain_respects_the_disruption_budget(drill: Drill) -> None:
         home = [pods.current()[n].node or "" for n in (zk0, zk1, zk2)]
         if len(set(home)) != 3:
             where = dict(zip((zk0, zk1, zk2), home, strict=True))
-            raise DrillFailure(f"the servers share nodes ({where}); the spread drill "
-                               "explains why")
+            rule = drill.statefulset().anti_affinity()
+            raise DrillFailure(f"finding: the servers share nodes ({where}): {rule.detail}")
         kept = drill.faults.cordon_all_but(4, prefer=home)
         free = next(n for n in kept if n not in home)
         drill.note("nodes", True, f"servers on {', '.join(home)}; free node {free}")
@@ -78,12 +79,23 @@ def test_drain_respects_the_disruption_budget(drill: Drill) -> None:
         assert pods.current()[zk0].node == free, pods.current()[zk0].node
         drill.wait_serving()
         drill.zk.check_sentinels()
+    uid1 = pods.current()[zk1].uid
     with drill.step(f"kubectl drain {n1} --ignore-daemonsets --delete-emptydir-data",
                     disturbs=[zk1]):
         drained = drill.faults.drain(n1, timeout=timeouts.step, options=OPTIONS)
         assert drained.ok and zk1 in drained.evicted, drained.describe()
     with drill.step(f"{zk1} stays Pending: anti-affinity leaves no node for it",
                     disturbs=[zk1]):
+        placed = drill.wait(pod_placed(pods, zk1, uid1))
+        node = pods.current()[zk1].node if zk1 in pods.current() else None
+        if node:
+            rule = drill.statefulset().anti_affinity()
+            sharing = sorted(p for p, snap in pods.current().items()
+                             if p != zk1 and snap.node == node)
+            raise DrillFailure(
+                f"finding: {zk1} was rescheduled on {node}"
+                + (f", next to {', '.join(sharing)}" if sharing else "")
+                + f" ({placed.detail}) instead of staying Pending: {rule.detail}")
         seen = drill.wait(pod_unschedulable(pods, zk1))
         drill.note("PodScheduled", True, seen.detail)
         events = drill.events_for(zk1, "FailedScheduling")

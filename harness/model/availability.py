@@ -123,13 +123,23 @@ ELECTION_SLACK = 5.0  # seconds for clients to notice, reconnect and find the ne
 DEFAULT_LEADER_BUDGET = 25.0  # the tutorial's initLimit x tickTime (20 s) + the slack
 
 
-def leader_loss_budget(start_flags: Mapping[str, str]) -> tuple[float, str]:
+def leader_loss_budget(start_flags: Mapping[str, str],
+                       zoo_cfg: Mapping[str, str] | None = None) -> tuple[float, str]:
     """Seconds a step that takes the leader away may leave writes unacknowledged, and why.
+
+    initLimit and tickTime come from the start flags (the tutorial's ``start-zookeeper``)
+    or, where those do not say (an image configured by environment or ConfigMap), from the
+    live ``zoo_cfg`` values.
 
     A new leader waits up to initLimit x tickTime for a quorum of followers to sync before
     it serves (it gives up and a new election starts after that), so one election can
     legitimately cost that much; the clients then need a moment to find it.
     """
+    source = ""
+    if ("tick_time" not in start_flags or "init_limit" not in start_flags) and zoo_cfg:
+        start_flags = {"tick_time": zoo_cfg.get("tickTime", ""),
+                       "init_limit": zoo_cfg.get("initLimit", "")}
+        source = " (from zoo.cfg)"
     try:
         tick = float(start_flags["tick_time"]) / 1000.0
         init = float(start_flags["init_limit"])
@@ -139,4 +149,4 @@ def leader_loss_budget(start_flags: Mapping[str, str]) -> tuple[float, str]:
             "are not known)")
     budget = init * tick + ELECTION_SLACK
     return budget, (f"one election: initLimit {init:g} x tickTime {tick:g}s + "
-                    f"{ELECTION_SLACK:g}s")
+                    f"{ELECTION_SLACK:g}s{source}")

@@ -223,9 +223,19 @@ def hostname_anti_affinity(template: Mapping[str, Any]) -> SpreadRule:
     anti = affinity.get("podAntiAffinity") or {}
     terms = anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []
     if not terms:
-        preferred = " (only a preferred one)" if anti.get(
-            "preferredDuringSchedulingIgnoredDuringExecution") else ""
-        return SpreadRule(False, "the pod template has no required podAntiAffinity" + preferred)
+        soft = [t.get("podAffinityTerm") or {} for t in
+                anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+        if soft:
+            matching = [t for t in soft if t.get("topologyKey") == HOSTNAME_KEY
+                        and selector_matches(t.get("labelSelector"), labels)]
+            how = ("" if matching else "; and it " + _mismatch(soft[0], labels))
+            return SpreadRule(False, "the pod template has no required podAntiAffinity (only a "
+                                     "preferred one): preferred (soft) anti-affinity lets two "
+                                     "servers share a node, and draining or losing that node "
+                                     "takes the quorum" + how)
+        return SpreadRule(False, "the pod template has no required podAntiAffinity (none at "
+                                 "all): nothing keeps two servers off one node, and draining "
+                                 "or losing that node takes the quorum")
     seen = []
     for term in terms:
         key = term.get("topologyKey")
@@ -233,10 +243,30 @@ def hostname_anti_affinity(template: Mapping[str, Any]) -> SpreadRule:
         if key == HOSTNAME_KEY and selects:
             return SpreadRule(True, f"required podAntiAffinity on {HOSTNAME_KEY} selects the "
                                     f"pods' own labels {dict(labels)}")
-        seen.append(f"topologyKey {key}, selector {term.get('labelSelector')} "
-                    f"{'matches' if selects else 'does not match'} the pods' labels {dict(labels)}")
+        seen.append(f"topologyKey {key}: " + (
+            f"selects the pods' labels {dict(labels)}" if selects else _mismatch(term, labels)))
     return SpreadRule(False, "no required anti-affinity term keeps the pods on separate "
                              "hosts: " + "; ".join(seen))
+
+
+def describe_selector(selector: Mapping[str, Any] | None) -> str:
+    """``app in (zk), tier=db`` as kubectl prints a label selector."""
+    selector = selector or {}
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for e in selector.get("matchExpressions") or []:
+        op = str(e.get("operator", ""))
+        values = ",".join(str(v) for v in e.get("values") or [])
+        parts.append({"In": f"{e.get('key')} in ({values})",
+                      "NotIn": f"{e.get('key')} notin ({values})",
+                      "Exists": str(e.get("key")),
+                      "DoesNotExist": f"!{e.get('key')}"}.get(op, f"{e.get('key')} {op}"))
+    return ", ".join(parts) or "(everything)"
+
+
+def _mismatch(term: Mapping[str, Any], labels: Mapping[str, str]) -> str:
+    shown = ", ".join(f"{k}: {v}" for k, v in labels.items())
+    return (f"selects {describe_selector(term.get('labelSelector'))} but the pods are labelled "
+            f"{shown}: it does not match the pods' labels, so it keeps nothing apart")
 
 
 # -- small readers -------------------------------------------------------------------------------

@@ -46,6 +46,23 @@ class ContainerView:
         """``liveness``/``readiness``/``startup`` probe timings, or None when it has none."""
         return ProbeTimes.of(self.raw.get(f"{kind}Probe"))
 
+    def probe_handler(self, kind: str) -> str | None:
+        """``exec: zookeeper-ready 2181``, ``tcpSocket :2181``, ``httpGet :8080/x``... or None."""
+        probe = self.raw.get(f"{kind}Probe")
+        if not probe:
+            return None
+        if "exec" in probe:
+            return "exec: " + " ".join(str(w) for w in (probe["exec"] or {}).get("command") or [])
+        for handler in ("tcpSocket", "httpGet", "grpc"):
+            if handler in probe:
+                spec = probe[handler] or {}
+                return f"{handler} :{spec.get('port', '?')}{spec.get('path', '')}"
+        return "unknown handler"
+
+    @property
+    def read_only_root(self) -> bool:
+        return bool((self.raw.get("securityContext") or {}).get("readOnlyRootFilesystem"))
+
     def cpu_request_path(self) -> str:
         """The JSON-patch path of this container's CPU request in a StatefulSet."""
         return f"/spec/template/spec/containers/{self.index}/resources/requests/cpu"

@@ -8,9 +8,10 @@ created at the end unless ``--keep`` or ``--use-existing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from harness.report import RunRecord
 from harness.settings import Settings
 from harness.steps import DrillRecord, DrillRecorder, StepRecord, now
 from harness.timeline import PodEvent
-from harness.zk.profile import ImageProfile, get_profile
+from harness.zk.profile import AUTO, ImageProfile, get_profile, resolve_profile
 
 if TYPE_CHECKING:  # the kube layer (kubernetes, kazoo) loads only when a drill needs it
     from harness.ensemble import Ensemble
@@ -36,7 +37,10 @@ class Session:
     def __init__(self, settings: Settings, report_dir: Path) -> None:
         self.settings = settings
         self.report_dir = report_dir
-        self.profile: ImageProfile = get_profile(settings.zk_profile)
+        # a named profile or a profile file is checked at once; ``auto`` once the
+        # StatefulSet is known (the manifest's, or the live one with --use-existing)
+        self._profile: ImageProfile | None = (
+            None if settings.zk_profile == AUTO else get_profile(settings.zk_profile))
         self.run = RunRecord(settings)
         self.localkube: LocalkubeProcess | None = None
         self.report_files: list[Path] = []
@@ -55,12 +59,31 @@ class Session:
         if self._manifest is None:
             from harness.kube.apply import Manifest
 
-            manifest = Manifest.load(
-                self.settings.manifest, image=self.settings.image, container=self.profile.container
-            )
-            manifest.statefulset(self.settings.statefulset)
+            manifest = Manifest.load(self.settings.manifest)
+            names = [d["metadata"]["name"] for d in manifest.documents
+                     if d["kind"] == "StatefulSet"]
+            if self.settings.origins.get("statefulset", "default") == "default" and len(
+                    names) == 1 and names[0] != self.settings.statefulset:
+                # --statefulset not given: the manifest's only StatefulSet
+                self.settings = dataclasses.replace(self.settings, statefulset=names[0])
+            profile = self.profile_for(manifest.statefulset(self.settings.statefulset))
+            if self.settings.image is not None:
+                manifest = manifest.with_image(self.settings.image, profile.container)
             self._manifest = manifest
         return self._manifest
+
+    def profile_for(self, statefulset: Mapping[str, Any]) -> ImageProfile:
+        """The image profile: the one named, or (``auto``) the one of the set's image."""
+        if self._profile is None:
+            self._profile = resolve_profile(self.settings.zk_profile, statefulset,
+                                            image=self.settings.image)
+        return self._profile
+
+    @property
+    def profile(self) -> ImageProfile:
+        if self._profile is None:
+            raise RuntimeError("the image profile is resolved with the StatefulSet")
+        return self._profile
 
     def cluster(self) -> Cluster:
         """Connect (starting localkube first for ``--cluster=local``); ``ConfigError`` if not."""
@@ -88,13 +111,24 @@ class Session:
             from harness.drilling import Drill
             from harness.ensemble import Ensemble
 
-            ensemble = Ensemble(self.cluster(), self.settings, self.profile, self.manifest())
+            cluster, manifest = self.cluster(), self.manifest()
+            if manifest is None:
+                live = cluster.statefulset(self.settings.statefulset)
+                if live is not None:
+                    self.profile_for(live)
+                elif self._profile is None:  # Ensemble says the set is missing
+                    self._profile = get_profile("kubernetes-zookeeper")
+            ensemble = Ensemble(cluster, self.settings, self.profile, manifest)
             record = DrillRecord("session setup", "deploy the ensemble", [])
             self.run.setup = record
             recorder = DrillRecorder(record)
             for observer in self.step_observers:
                 recorder.observers.append(observer)
             deployer = Drill(ensemble, recorder)
+            deployer.note("image profile", True,
+                          f"{self.profile.name} ({self.profile.source}; "
+                          f"--zk-profile={self.settings.zk_profile}), container "
+                          f"{ensemble.target.container}")
             if self.pod_listener is not None:
                 deployer.pods.add_listener(self.pod_listener)
             try:

@@ -137,11 +137,27 @@ def test_a_selector_that_misses_the_pods_own_labels_guarantees_nothing() -> None
 def test_no_or_only_preferred_anti_affinity_is_reported() -> None:
     template = manifest_template()
     del template["spec"]["affinity"]
-    assert hostname_anti_affinity(template).detail == \
-        "the pod template has no required podAntiAffinity"
+    assert hostname_anti_affinity(template).detail.startswith(
+        "the pod template has no required podAntiAffinity (none at all): nothing keeps two "
+        "servers off one node")
     template["spec"]["affinity"] = {"podAntiAffinity": {
         "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1}]}}
     assert "only a preferred one" in hostname_anti_affinity(template).detail
+    soft = manifest_template()
+    anti = soft["spec"]["affinity"]["podAntiAffinity"]
+    term = anti.pop("requiredDuringSchedulingIgnoredDuringExecution")[0]
+    anti["preferredDuringSchedulingIgnoredDuringExecution"] = [
+        {"weight": 1, "podAffinityTerm": term}]
+    detail = hostname_anti_affinity(soft).detail
+    assert "preferred (soft) anti-affinity lets two servers share a node" in detail
+    assert "does not match" not in detail
+
+
+def test_the_upstream_label_mismatch_is_named() -> None:
+    template = manifest_template()
+    template["metadata"]["labels"] = {"app.kubernetes.io/name": "zk"}
+    detail = hostname_anti_affinity(template).detail
+    assert "selects app in (zk) but the pods are labelled app.kubernetes.io/name: zk" in detail
 
 
 @pytest.mark.parametrize(

@@ -103,14 +103,16 @@ def test_profile_lookup():
     assert (
         profile_for_image("registry.k8s.io/kubernetes-zookeeper:1.0-3.4.10") is KUBERNETES_ZOOKEEPER
     )
-    assert profile_for_image("zookeeper:3.8") is None
+    assert profile_for_image("zookeeper:3.8").name == "zookeeper"
+    assert profile_for_image("docker.io/bitnami/zookeeper:3.9.3").name == "bitnami-zookeeper"
+    assert profile_for_image("mycorp/zookeeper:3.9") is None
 
 
 def test_register_a_second_profile(monkeypatch):
     monkeypatch.setattr(profile_module, "_PROFILES", dict(profile_module._PROFILES))
     other = ImageProfile(
         name="test-official-zookeeper",
-        image_names=("zookeeper",),
+        image_names=("mycorp/zookeeper",),
         container="zookeeper",
         process_name="java",
         ready_script="/ready",
@@ -123,6 +125,6 @@ def test_register_a_second_profile(monkeypatch):
     register_profile(other)
     register_profile(other)  # idempotent
     assert get_profile("test-official-zookeeper") is other
-    assert profile_for_image("docker.io/library/zookeeper:3.8@sha256:abc") is other
+    assert profile_for_image("registry.example.com:5000/mycorp/zookeeper:3.8@sha256:abc") is other
     with pytest.raises(ValueError, match="already registered"):
         register_profile(dataclasses.replace(other, data_dir="/x"))

@@ -5,8 +5,12 @@ child pytest (``pytester``) on this module's localkube, and checks the failure m
 
 - no PodDisruptionBudget: ``drain`` fails saying the second eviction was allowed;
 - no pod anti-affinity: ``spread`` fails saying nothing keeps the servers apart;
-- no liveness probe: ``liveness`` fails saying the container was not restarted within the
-  probe budget;
+- no liveness probe: ``liveness`` fails with the finding that nothing restarts a hung server;
+- preferred (soft) anti-affinity: ``spread`` fails naming it;
+- the upstream tutorial's label mismatch (pods labelled ``app.kubernetes.io/name: zk``, the
+  anti-affinity selecting ``app in (zk)``): ``spread`` fails naming both;
+- a tcpSocket-only liveness probe: ``liveness`` hangs the server and fails with the finding
+  that the probe does not notice.
 - no readiness probe: ``readiness`` fails saying nothing takes a server out of zk-cs;
 - ``updateStrategy: OnDelete``: ``update`` fails naming the strategy;
 - ``runAsUser: 0``: ``config`` fails naming the uid.
@@ -83,14 +87,75 @@ def test_spread_without_anti_affinity_fails(
                                  "the pod template has no required podAntiAffinity*"])
 
 
-def test_liveness_without_a_probe_fails_on_the_budget(
+def test_liveness_without_a_probe_fails_naming_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
 ) -> None:
     manifest = manifest_variant(pytester.path, "no-liveness.yaml", without_liveness)
     result = run_drill(pytester, monkeypatch, shared, "neg-noliveness", manifest, "liveness")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*container was not restarted within the probe budget of *s "
-                                 "after*was removed; the pod has no livenessProbe*"])
+    result.stdout.fnmatch_lines(["*finding: zk-0 has no livenessProbe*a server that hangs*is "
+                                 "never restarted*"])
+
+
+def soft_anti_affinity(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    anti = statefulset_of(docs)["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    term = anti.pop("requiredDuringSchedulingIgnoredDuringExecution")[0]
+    anti["preferredDuringSchedulingIgnoredDuringExecution"] = [
+        {"weight": 100, "podAffinityTerm": term}]
+    return docs
+
+
+def upstream_label_mismatch(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """kubernetes/website's zookeeper.yaml today: new-style labels, the old selector."""
+    for doc in docs:
+        for path in (("spec", "selector", "matchLabels"), ("spec", "selector"),
+                     ("spec", "template", "metadata", "labels")):
+            node = doc
+            for key in path[:-1]:
+                node = node.get(key) or {}
+            labels = node.get(path[-1])
+            if isinstance(labels, dict) and labels.get("app") == "zk":
+                labels.pop("app")
+                labels["app.kubernetes.io/name"] = "zk"
+    return docs
+
+
+def tcp_socket_liveness(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for container in statefulset_of(docs)["spec"]["template"]["spec"]["containers"]:
+        probe = container["livenessProbe"]
+        probe.pop("exec")
+        probe["tcpSocket"] = {"port": 2181}
+    return docs
+
+
+def test_spread_with_soft_anti_affinity_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "soft.yaml", soft_anti_affinity)
+    result = run_drill(pytester, monkeypatch, shared, "neg-soft", manifest, "spread")
+    assert result.parseoutcomes().get("failed", 0) >= 1
+    result.stdout.fnmatch_lines(["*only a preferred one*preferred (soft) anti-affinity lets "
+                                 "two servers share a node*"])
+
+
+def test_spread_with_the_upstream_label_mismatch_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "mismatch.yaml", upstream_label_mismatch)
+    result = run_drill(pytester, monkeypatch, shared, "neg-mismatch", manifest, "spread")
+    assert result.parseoutcomes().get("failed", 0) >= 1
+    result.stdout.fnmatch_lines(["*selects app in (zk) but the pods are labelled "
+                                 "app.kubernetes.io/name: zk*does not match*"])
+
+
+def test_liveness_with_a_tcp_socket_probe_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "tcp-liveness.yaml", tcp_socket_liveness)
+    result = run_drill(pytester, monkeypatch, shared, "neg-tcpliveness", manifest, "liveness")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*finding: zk-0's livenessProbe is tcpSocket :2181: a hung "
+                                 "server still accepts TCP connections*"])
 
 
 def without_readiness(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,4 +200,4 @@ def test_config_fails_when_the_server_runs_as_root(
     manifest = manifest_variant(pytester.path, "root.yaml", as_root)
     result = run_drill(pytester, monkeypatch, shared, "neg-root", manifest, "config")
     assert result.parseoutcomes().get("failed", 0) >= 1
-    result.stdout.fnmatch_lines(["*zk-0's java runs as uid [[]0[]], expected 1000*"])
+    result.stdout.fnmatch_lines(["*finding: zk-0's java runs as root (uid 0*"])

@@ -98,7 +98,8 @@ def test_settings_are_printed_in_the_report_header(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         [
             "zkdrill cluster: local (localkube, 4 nodes)",
-            "zkdrill target: statefulset drills/zk (deployed from */zookeeper.yaml)*",
+            "zkdrill target: statefulset drills/zk (or the manifest's only StatefulSet) "
+            "(deployed from */zookeeper.yaml)*",
             "zkdrill timeouts: rollout 900s, pod_ready 300s, step 600s*",
             "zkdrill set by user: namespace (command line)",
         ]
@@ -304,3 +305,36 @@ def test_zkdrill_repair_on_a_real_cluster_needs_the_opt_in(pytester: pytest.Pyte
                               "--zkdrill-repair"))
     assert line == ("ERROR: zkdrill: --zkdrill-repair refused: destructive drill refused on "
                     "real cluster context 'a'; add --allow-destructive --confirm-context=a")
+
+
+def test_unknown_image_under_auto_is_one_line(pytester: pytest.Pytester) -> None:
+    """Before anything starts: the manifest's image matches no profile."""
+    pytester.makepyfile(NEEDS_CLUSTER)
+    manifest = pytester.path / "mine.yaml"
+    text = (REPO / "harness" / "manifests" / "zookeeper.yaml").read_text()
+    manifest.write_text(text.replace("k8s.gcr.io/kubernetes-zookeeper:1.0-3.4.10",
+                                     "mycorp/zookeeper:1"))
+    line = one_error_line(run(pytester, f"--manifest={manifest}"))
+    assert "no profile knows the image of statefulset zk" in line
+    assert "--zk-profile=PATH.yaml" in line
+
+
+def test_bad_profile_file_is_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(NEEDS_CLUSTER)
+    profile = pytester.path / "mine.yaml"
+    profile.write_text("name: mine\n")
+    line = one_error_line(run(pytester, f"--zk-profile={profile}"))
+    assert f"profile {profile}: field 'images' is missing" in line
+
+
+def test_the_only_statefulset_of_a_manifest_is_the_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        "def test_show(pytestconfig):\n"
+        "    from harness.plugin.session import get_session\n"
+        "    s = get_session(pytestconfig)\n"
+        "    s.manifest()\n"
+        "    print('PICKED=' + s.settings.statefulset + ' ' + s.profile.name)\n")
+    manifest = REPO / "harness" / "manifests" / "examples" / "bitnami-zookeeper.yaml"
+    result = run(pytester, "-s", f"--manifest={manifest}")
+    assert result.ret == 0, result.stdout.str()
+    assert settings_line(result, "PICKED=") == "PICKED=zookeeper bitnami-zookeeper"

@@ -17,7 +17,7 @@ def test_defaults_read_like_the_tutorial():
         "local",
         "default",
         "zk",
-        "kubernetes-zookeeper",
+        "auto",
     )
     assert s.manifest == DEFAULT_MANIFEST and DEFAULT_MANIFEST.is_file()
     assert s.report_dir == Path("reports")
