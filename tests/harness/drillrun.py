@@ -24,7 +24,7 @@ from harness.journal import JOURNAL_NAME, Entry
 from harness.kube.client import Cluster, connect
 from harness.kube.drain import is_cordoned
 from harness.kube.lease import PREFIX, lease_name, leases_path, micro_time
-from harness.kube.objects import CONFIGMAP
+from harness.kube.objects import CONFIGMAP, NAMESPACE, STATEFULSET
 from harness.kube.transport import release
 from harness.kube.watch import _lines
 from harness.localkube_process import LocalkubeProcess
@@ -48,6 +48,28 @@ def cluster_in(kubeconfig: Path, namespace: str) -> Cluster:
     cluster.create_namespace(namespace)
     cluster.close()
     return connect(kubeconfig, None, namespace)
+
+
+def free_namespaces(kubeconfig: Path, prefix: str) -> list[str]:
+    """Delete the StatefulSets of every namespace named ``prefix*`` (a killed run leaves its
+    ensemble running): their pods' CPU requests would leave the next test's pods Pending."""
+    admin = connect(kubeconfig, None, "default")
+    freed = []
+    try:
+        for ns in admin.list_objects(NAMESPACE):
+            name = ns["metadata"]["name"]
+            if not name.startswith(prefix):
+                continue
+            scoped = connect(kubeconfig, None, name)
+            try:
+                for sts in scoped.list_objects(STATEFULSET):
+                    scoped.delete(STATEFULSET, sts["metadata"]["name"], propagation="Background")
+                    freed.append(f"{name}/{sts['metadata']['name']}")
+            finally:
+                scoped.close()
+    finally:
+        admin.close()
+    return freed
 
 
 def drill_args(kubeconfig: Path, namespace: str, report_dir: Path,

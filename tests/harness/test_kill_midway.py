@@ -44,6 +44,7 @@ from tests.harness.drillrun import (
     cordoned_nodes,
     drill_args,
     end_run_leases,
+    free_namespaces,
     hold_lease,
     journal_entries,
     localkube,
@@ -61,6 +62,15 @@ PYTEST = [sys.executable, "-m", "pytest"]
 def shared() -> Iterator[LocalkubeProcess]:
     with localkube() as process:
         yield process
+
+
+@pytest.fixture(autouse=True)
+def _free_the_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test's killed run leaves an ensemble behind: delete it afterwards, so the next
+    test's pods find the CPU they request."""
+    yield
+    if "shared" in request.fixturenames:
+        free_namespaces(request.getfixturevalue("shared").kubeconfig, "kill-")
 
 
 def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
