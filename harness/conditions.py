@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from harness.model.disruption import endpoint_state
 from harness.model.drain import EvictionAnswer
+from harness.model.objects import selector_string
 from harness.model.pod_status import PodSnapshot, is_pod_ready
 from harness.model.progress import Progress
 from harness.model.quorum import assess_ensemble
@@ -266,7 +267,7 @@ def rollout_settled(events: EventFeed | None, cluster: ObjectReader, name: str) 
             return Progress.waiting(rollout_progress(sts).detail)
         revision = (sts.get("status") or {}).get("updateRevision")
         labels = sts["spec"]["selector"].get("matchLabels") or {}
-        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        selector = selector_string(labels)
         behind = [p["metadata"]["name"] for p in cluster.pods(selector)
                   if (p["metadata"].get("labels") or {}).get("controller-revision-hash")
                   != revision or not is_pod_ready(p)]

@@ -16,6 +16,7 @@ from typing import Any
 
 from harness.errors import ClusterError
 from harness.kube.transport import ApiError, Transport
+from harness.model.objects import selector_string
 
 PATCH_TYPES = {
     "merge": "application/merge-patch+json",
@@ -107,7 +108,7 @@ def resolve_kind(transport: Transport, api_version: str, kind: str) -> Kind:
 
 def label_selector(match_labels: dict[str, str]) -> str:
     """``{"app": "zk"}`` -> ``"app=zk"`` (a StatefulSet's ``spec.selector.matchLabels``)."""
-    return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
+    return selector_string(match_labels)
 
 
 class Objects:
