@@ -19,9 +19,11 @@ asking, so each check is one real eviction attempt (allowed is the failure it lo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from harness.errors import PodCannotStart
 from harness.model.disruption import endpoint_state
 from harness.model.drain import EvictionAnswer
 from harness.model.objects import selector_string
@@ -29,6 +31,7 @@ from harness.model.pod_status import PodSnapshot, is_pod_ready
 from harness.model.progress import Progress
 from harness.model.quorum import assess_ensemble
 from harness.model.rollout import is_complete, rollout_progress, steady_progress
+from harness.model.stuck import StartWatch
 from harness.waits import Condition, EventSource
 
 ROLLOUT, POD_READY, STEP, ZK = "rollout", "pod_ready", "step", "zk"
@@ -77,16 +80,29 @@ def running_ready(snap: PodSnapshot) -> bool:
     return snap.ready and snap.status == "Running" and not snap.deleting
 
 
+def _give_up_if_stuck(pods: PodSource, watch: StartWatch, names: Sequence[str]) -> None:
+    """Raise ``PodCannotStart`` for the first of ``names`` stuck for a reason waiting will not
+    fix (see ``harness.model.stuck``): a wait for Ready must not sit out its timeout then."""
+    now = time.monotonic()
+    for name in names:
+        blocker = watch.blocker(pods.raw(name), now)
+        if blocker is not None:
+            raise PodCannotStart(name, blocker.describe())
+
+
 # -- pods, read from the watcher (no API call per check) -------------------------------------
 
 
 def pods_ready(pods: PodSource, count: int, names: Sequence[str] | None = None) -> Condition:
-    """Exactly ``count`` pods exist (``names`` when given) and all are Running and Ready."""
+    """Exactly ``count`` pods exist (``names`` when given) and all are Running and Ready;
+    gives up at once on a pod that cannot start (``PodCannotStart``)."""
+    watch = StartWatch()
 
     def check() -> Progress:
         current = pods.current()
         wanted = list(names) if names is not None else sorted(current)
         ready = [n for n in wanted if n in current and running_ready(current[n])]
+        _give_up_if_stuck(pods, watch, [n for n in wanted if n in current and n not in ready])
         done = len(ready) == count == len(wanted) and (names is not None or len(current) == count)
         detail = f"{len(ready)}/{count} Running and Ready"
         not_ready = [current[n].row() if n in current else f"{n} absent"
@@ -103,10 +119,15 @@ def pods_ready(pods: PodSource, count: int, names: Sequence[str] | None = None) 
 
 
 def pod_running_ready(pods: PodSource, name: str) -> Condition:
+    """``name`` is Running and Ready; gives up at once when it cannot start."""
+    watch = StartWatch()
+
     def check() -> Progress:
         snap = pods.current().get(name)
         if snap is None:
             return Progress.waiting(f"{name} does not exist")
+        if not running_ready(snap):
+            _give_up_if_stuck(pods, watch, [name])
         return Progress(running_ready(snap), snap.row())
 
     return Condition(check, f"{name} Running and Ready", pods.subscribe(), POD_READY)
@@ -157,7 +178,9 @@ def pods_gone(pods: PodSource, names: Sequence[str] | None = None) -> Condition:
 def pod_restarted(
     pods: PodSource, name: str, previous_count: int, *, ready: bool = True
 ) -> Condition:
-    """RESTARTS went above ``previous_count`` (same pod), and it is Ready again if asked."""
+    """RESTARTS went above ``previous_count`` (same pod), and it is Ready again if asked
+    (giving up at once when it cannot start again)."""
+    watch = StartWatch()
 
     def check() -> Progress:
         snap = pods.current().get(name)
@@ -165,6 +188,8 @@ def pod_restarted(
             return Progress.waiting(f"{name} does not exist")
         restarted = snap.restarts > previous_count
         done = restarted and (running_ready(snap) if ready else True)
+        if ready and not done:
+            _give_up_if_stuck(pods, watch, [name])
         return Progress(done, f"{snap.row()} (restarts were {previous_count})")
 
     what = f"{name} to restart" + (" and be Ready again" if ready else "")

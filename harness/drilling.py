@@ -26,7 +26,7 @@ from harness.conditions import (
 )
 from harness.drill_objects import DrillBase
 from harness.ensemble import Ensemble
-from harness.errors import ConfigError, DrillFailure, HarnessError, WaitTimeout
+from harness.errors import ConfigError, DrillFailure, HarnessError, PodCannotStart, WaitTimeout
 from harness.faults import Faults, StatefulSetDeletion
 from harness.kube.exec import ExecResult
 from harness.kube.watch import PodWatcher
@@ -229,8 +229,26 @@ class Drill(DrillBase):
         progress is recorded in the current step."""
         if timeout is None:
             timeout = float(getattr(self.timeouts, condition.timeout_class))
-        return wait_for(condition, timeout=timeout, recheck=recheck,
-                        on_progress=lambda p: self.recorder.progress(p.detail))
+        try:
+            return wait_for(condition, timeout=timeout, recheck=recheck,
+                            on_progress=lambda p: self.recorder.progress(p.detail))
+        except PodCannotStart as exc:
+            raise PodCannotStart(exc.pod, f"{exc}{self._warnings(exc.pod)}") from None
+
+    def _warnings(self, pod: str) -> str:
+        """The pod's latest distinct Warning events (``kubectl describe pod``), for a wait
+        that gave up: the kubelet's or scheduler's own words say what to fix."""
+        try:
+            events = self._cluster.events_for(pod)
+        except HarnessError:
+            return ""
+        messages: list[str] = []
+        for event in reversed(events):
+            message = str(event.get("message") or "")
+            if event.get("type") == "Warning" and message and not message.startswith("Error: ") \
+                    and message not in messages:
+                messages.append(message)
+        return f" (events: {'; '.join(messages[:2])})" if messages else ""
 
     def wait_ready(self) -> Progress:
         """Every pod of the ensemble Running and Ready (with a diagnosis if they never are)."""

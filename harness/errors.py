@@ -15,7 +15,8 @@ raise these. A library exception that caused one is chained as ``__cause__``
     │   └── ZkSessionError       kazoo could not connect or a call failed
     ├── WaitTimeout            a condition did not come true in time (carries the last state)
     └── DrillFailure           the system under test did not do what the tutorial says
-        └── StabilityLost      a condition that had to stay true became false
+        ├── StabilityLost      a condition that had to stay true became false
+        └── PodCannotStart     a pod is stuck for a reason waiting will not fix
 """
 
 from __future__ import annotations
@@ -112,3 +113,13 @@ class StabilityLost(DrillFailure):
             f"{description} stopped holding after {held_for:.1f}s of the required "
             f"{window:.1f}s; observed: {detail}"
         )
+
+
+class PodCannotStart(DrillFailure):
+    """A wait for a pod gave up early: it is stuck for a reason that waiting will not fix
+    (an image that cannot be pulled, a container that cannot be configured, a crash loop, no
+    node that can take it). ``pod`` names it so the caller can add its events."""
+
+    def __init__(self, pod: str, description: str) -> None:
+        self.pod = pod
+        super().__init__(description)

@@ -135,6 +135,8 @@ class Session:
                 deployer.deploy()
             except BaseException as exc:
                 record.outcome, record.message = "failed", str(exc)
+                self._ensemble = ensemble  # so that what this run applied is deleted
+                self.teardown_ensemble()
                 raise
             finally:
                 deployer.close()
