@@ -182,10 +182,27 @@ class BudgetView:
         value = (self.raw.get("status") or {}).get("disruptionsAllowed")
         return None if value is None else int(value)
 
+    def allowed_when_healthy(self, replicas: int) -> int:
+        """``disruptionsAllowed`` once all ``replicas`` pods are healthy, as the disruption
+        controller computes it: a percentage is scaled and rounded up (both fields)."""
+        spec = self.raw.get("spec") or {}
+        if spec.get("maxUnavailable") is not None:
+            return max(0, min(replicas, _scaled(spec["maxUnavailable"], replicas)))
+        if spec.get("minAvailable") is not None:
+            return max(0, replicas - _scaled(spec["minAvailable"], replicas))
+        return replicas  # neither set: nothing is desired healthy, every pod may go
+
     def describe(self) -> str:
         limit = (f"maxUnavailable {self.max_unavailable}" if self.max_unavailable is not None
                  else f"minAvailable {self.min_available}")
         return f"pdb/{self.name} ({limit})"
+
+
+def _scaled(value: int | str, total: int) -> int:
+    """An IntOrString against ``total``: ``"50%"`` of 3 is 2 (rounded up), ``1`` is 1."""
+    if isinstance(value, str) and value.endswith("%"):
+        return -(-int(value[:-1]) * total // 100)
+    return int(value)
 
 
 @dataclass(frozen=True)
