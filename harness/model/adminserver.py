@@ -1,9 +1,10 @@
 """Parse ZooKeeper AdminServer replies (``GET /commands/<name>``, JSON) into the types the
 four-letter-word path produces (pure).
 
-The AdminServer answers every command with one JSON object carrying ``command`` (its
-primary name: ``server_stats`` for srvr, ``monitor`` for mntr) and ``error`` (null, or
-why it did not run). A server without quorum answers ``error: "This ZooKeeper instance is
+The AdminServer knows each command by the four-letter word too (``/commands/srvr``,
+``/commands/mntr``) and answers with one JSON object carrying ``command`` (the primary
+name: ``server_stats`` for srvr, ``monitor`` for mntr) and ``error`` (null, or why it did
+not run). A server without quorum answers ``error: "This ZooKeeper instance is
 not currently serving requests"`` (HTTP 200 in 3.8, 503 in 3.9) to commands that need a
 running server; an unknown name gets ``error: "Unknown command: <name>"``.
 
@@ -31,11 +32,6 @@ from harness.model.fourletter import (
     ServerStats,
 )
 
-# The AdminServer's name for what a four-letter word asks (either name works in the URL;
-# the primary one is what the reply's "command" says).
-COMMANDS: Mapping[str, str] = MappingProxyType(
-    {"srvr": "server_stats", "stat": "stats", "mntr": "monitor", "ruok": "ruok"}
-)
 UNKNOWN_PREFIX = "Unknown command:"
 UNKNOWN = "unknown-command"
 _ENVELOPE = ("command", "error")
