@@ -299,16 +299,14 @@ class Drill(DrillBase):
         return text
 
     def leader_metrics(self) -> dict[str, Any]:
-        """``mntr`` of the server that leads now ({} while none does)."""
-        from harness.zk.fourletter import mntr
-
+        """``mntr`` of the server that leads now ({} while none does), by four-letter word
+        or through the AdminServer as the image profile says (``Servers.mntr``)."""
         modes = self.server_modes()
         leader = next((p for p, m in modes.items() if m == "leader"), None)
         if leader is None:
             return {}
         try:
-            return dict(mntr(self.ensemble.servers.endpoint(leader),
-                             timeout=self._probe_timeout).values)
+            return dict(self.ensemble.servers.mntr(leader, timeout=self._probe_timeout).values)
         except HarnessError:
             return {}
 
@@ -358,12 +356,9 @@ class Drill(DrillBase):
 
     def server_modes(self) -> dict[str, str]:
         """``srvr``'s mode of every server whose pod is running; the others are "down"."""
-        from harness.zk.fourletter import ensemble_modes
-
-        servers = self.ensemble.servers
         running = [p for p in self.names if self._running(p)]
-        modes = ensemble_modes({p: servers.endpoint(p) for p in running},
-                               timeout=self._probe_timeout) if running else {}
+        modes = self.ensemble.servers.modes(running, timeout=self._probe_timeout) \
+            if running else {}
         return {p: modes.get(p, "down") for p in self.names}
 
     @property

@@ -110,9 +110,7 @@ class Ensemble:
             raise ConfigError(f"--target={settings.target} is not a pod of the ensemble",
                               hint="use leader, follower or one of "
                                    + ", ".join(self.target.names))
-        self.servers = Servers(
-            cluster, self.target.names, profile.client_port, settings.timeouts.zk
-        )
+        self.servers = Servers(cluster, self.target.names, profile, settings.timeouts.zk)
         self.sentinels = make_sentinels(self.run_id)
         self.sentinels_written = False
         self.applied: list[Applied] = []

@@ -10,6 +10,7 @@ raise these. A library exception that caused one is chained as ``__cause__``
     ├── ClusterError           the Kubernetes API failed or refused (kube layer)
     ├── ZooKeeperError         a ZooKeeper server could not be asked (names host:port)
     │   ├── FourLetterWordError  TCP failure or unexpected reply to ruok/srvr/mntr/...
+    │   ├── AdminServerError     HTTP failure or unexpected reply from the AdminServer (:8080)
     │   ├── NotServing           "This ZooKeeper instance is not currently serving requests"
     │   ├── CommandNotAllowed    four-letter word not in 4lw.commands.whitelist
     │   └── ZkSessionError       kazoo could not connect or a call failed
@@ -57,6 +58,11 @@ class ZooKeeperError(HarnessError):
 
 class FourLetterWordError(ZooKeeperError):
     """A four-letter word failed on the wire (refused, timed out, reset) or got garbage back."""
+
+
+class AdminServerError(ZooKeeperError):
+    """An AdminServer command failed on the wire (refused, timed out, HTTP error) or got
+    something other than its JSON back, or the server answered with an ``error``."""
 
 
 class NotServing(ZooKeeperError):

@@ -2,9 +2,12 @@
 
 ``Servers`` gives each pod a port-forward relay (kube layer) to its client port, so kazoo
 and the four-letter words work from a laptop or CI runner; relays follow pods by name
-across restarts. ``ZooKeeper`` is the drill-facing view (the ``zk`` fixture): every read,
-write and check it makes is recorded in the current step, and reads go through each
-server's own session after ``sync``, so "zk-2 has /hello" means zk-2 said so.
+across restarts. Where the image profile does not whitelist a word (``srvr``, ``mntr``)
+but runs the AdminServer, ``Servers`` asks that instead, through a second relay per pod to
+the profile's ``admin_port``; the answers are the same types either way. ``ZooKeeper`` is
+the drill-facing view (the ``zk`` fixture): every read, write and check it makes is
+recorded in the current step, and reads go through each server's own session after
+``sync``, so "zk-2 has /hello" means zk-2 said so.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 
 from harness.errors import DrillFailure, ZkSessionError, ZooKeeperError
-from harness.model.fourletter import ServerStats
+from harness.model.fourletter import Monitor, ServerStats
 from harness.model.quorum import EnsembleHealth, assess_ensemble
 from harness.steps import DrillRecorder
-from harness.zk import fourletter
+from harness.zk import adminserver, fourletter
 from harness.zk.client import session, synced_get
 from harness.zk.endpoint import Endpoint
+from harness.zk.profile import ImageProfile
 from harness.zk.sentinels import Sentinel, SentinelReport, verify_sentinels, write_sentinels
 
 
@@ -31,14 +35,18 @@ class RelayFactory(Protocol):
 
 
 class Servers:
-    """One relay per pod, opened on first use and kept for the session."""
+    """One relay per pod (and one more to the AdminServer when it is used), opened on first
+    use and kept for the session. ``profile`` says which words the image whitelists."""
 
-    def __init__(self, cluster: RelayFactory, pods: Sequence[str], port: int, timeout: float):
+    def __init__(self, cluster: RelayFactory, pods: Sequence[str], profile: ImageProfile,
+                 timeout: float):
         self.cluster = cluster
         self.pods = tuple(pods)
-        self.port = port
+        self.profile = profile
+        self.port = profile.client_port
         self.timeout = timeout
         self._relays: dict[str, Any] = {}
+        self._admin_relays: dict[str, Any] = {}
 
     def endpoint(self, pod: str) -> Endpoint:
         if pod not in self._relays:
@@ -48,15 +56,44 @@ class Servers:
     def endpoints(self) -> dict[str, Endpoint]:
         return {pod: self.endpoint(pod) for pod in self.pods}
 
-    def modes(self) -> dict[str, str]:
-        """``srvr`` mode of every server (or not-serving / unreachable), asked at once."""
-        return fourletter.ensemble_modes(self.endpoints(), timeout=self.timeout)
+    def admin_endpoint(self, pod: str) -> Endpoint:
+        """Where ``pod``'s AdminServer (``profile.admin_port``) is reachable from here."""
+        if pod not in self._admin_relays:
+            self._admin_relays[pod] = self.cluster.relay(pod, self.profile.admin_port)
+        return Endpoint("127.0.0.1", int(self._admin_relays[pod].port))
+
+    def via(self, word: str) -> str:
+        """How ``word`` is asked, for the step's notes."""
+        if self.profile.reads_through_admin_server(word):
+            return f"AdminServer :{self.profile.admin_port}/commands/{word}"
+        return f"four-letter word {word}"
+
+    def modes(self, pods: Sequence[str] | None = None, *,
+              timeout: float | None = None) -> dict[str, str]:
+        """``srvr`` mode of every server (or of ``pods``; not-serving / unreachable), asked
+        at once."""
+        names = self.pods if pods is None else tuple(pods)
+        wait = self.timeout if timeout is None else timeout
+        if self.profile.reads_through_admin_server("srvr"):
+            return adminserver.ensemble_modes(
+                {p: self.admin_endpoint(p) for p in names}, timeout=wait)
+        return fourletter.ensemble_modes({p: self.endpoint(p) for p in names}, timeout=wait)
 
     def health(self) -> EnsembleHealth:
         return assess_ensemble(self.modes(), len(self.pods))
 
     def srvr(self, pod: str) -> ServerStats:
+        if self.profile.reads_through_admin_server("srvr"):
+            return adminserver.srvr(self.admin_endpoint(pod), timeout=self.timeout)
         return fourletter.srvr(self.endpoint(pod), timeout=self.timeout)
+
+    def mntr(self, pod: str, *, timeout: float | None = None) -> Monitor:
+        """``mntr`` of ``pod``: the 4lw, or the AdminServer's ``monitor`` where the image does
+        not whitelist ``mntr`` but runs the AdminServer (keys are ``zk_*`` either way)."""
+        wait = self.timeout if timeout is None else timeout
+        if self.profile.reads_through_admin_server("mntr"):
+            return adminserver.mntr(self.admin_endpoint(pod), timeout=wait)
+        return fourletter.mntr(self.endpoint(pod), timeout=wait)
 
     @contextmanager
     def session(self, pod: str) -> Iterator[KazooClient]:
@@ -64,9 +101,10 @@ class Servers:
             yield client
 
     def close(self) -> None:
-        for relay in self._relays.values():
+        for relay in [*self._relays.values(), *self._admin_relays.values()]:
             relay.close()
         self._relays.clear()
+        self._admin_relays.clear()
 
 
 class ZooKeeper:
@@ -139,14 +177,15 @@ class ZooKeeper:
         return health.leader
 
     def mntr(self, pod: str) -> dict[str, int | float | str]:
-        """``echo mntr | nc POD 2181``: every ``zk_*`` metric (empty when not whitelisted)."""
+        """``echo mntr | nc POD 2181`` (or the AdminServer's ``/commands/mntr`` where the image
+        allows only that): every ``zk_*`` metric; empty when neither way answers."""
+        how = self.servers.via("mntr")
         try:
-            found = dict(fourletter.mntr(self.servers.endpoint(pod),
-                                         timeout=self.servers.timeout).values)
+            found = dict(self.servers.mntr(pod).values)
         except ZooKeeperError as exc:
-            self.recorder.note(f"mntr on {pod}", False, str(exc))
+            self.recorder.note(f"mntr on {pod} ({how})", False, str(exc))
             return {}
-        self.recorder.note(f"mntr on {pod}", True, f"{len(found)} metrics")
+        self.recorder.note(f"mntr on {pod} ({how})", True, f"{len(found)} metrics")
         return found
 
     def write_sentinels(self, pod: str) -> None:

@@ -8,6 +8,7 @@ layers, the conditions and the reports.
 - ``ordinals``: StatefulSet pod names, ordinals, myid, FQDNs, expected ``server.N`` lines
 - ``rollout``: StatefulSet rollout status and update order
 - ``fourletter``: parsing ``srvr`` / ``stat`` / ``mntr`` / ``ruok`` replies
+- ``adminserver``: the AdminServer's JSON replies as ``fourletter``'s types
 - ``quorum``: quorum size and whether a set of server modes is a healthy ensemble
 - ``zoocfg``: parsing zoo.cfg (and the ``conf`` word's reply)
 - ``progress``: the ``Progress`` a wait condition returns

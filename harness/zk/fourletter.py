@@ -84,17 +84,20 @@ def server_mode(endpoint: EndpointLike, *, timeout: float = DEFAULT_TIMEOUT) -> 
 
 
 def ensemble_modes(
-    servers: Mapping[str, EndpointLike], *, timeout: float = DEFAULT_TIMEOUT
+    servers: Mapping[str, EndpointLike], *, timeout: float = DEFAULT_TIMEOUT,
+    mode: Callable[..., str] | None = None,
 ) -> dict[str, str]:
     """``server_mode`` of every server, asked concurrently; keys keep the given order.
 
+    ``mode`` asks one server another way (``harness.zk.adminserver.server_mode``).
     Feed the result to ``harness.model.quorum.assess_ensemble``.
     """
     if not servers:
         return {}
+    ask = server_mode if mode is None else mode
     with ThreadPoolExecutor(max_workers=len(servers)) as pool:
         futures = {
-            name: pool.submit(server_mode, ep, timeout=timeout) for name, ep in servers.items()
+            name: pool.submit(ask, ep, timeout=timeout) for name, ep in servers.items()
         }
         return {name: future.result() for name, future in futures.items()}
 

@@ -83,7 +83,8 @@ class ImageProfile:
     myid_source: str = "start-flags"
     config_source: str = "start-flags"  # start-flags | env | configmap
     four_letter_words: tuple[str, ...] = ("*",)  # "*": every word
-    admin_server: bool = False
+    admin_server: bool = False  # the AdminServer (HTTP, JSON) runs, on admin_port
+    admin_port: int = 8080
     source: str = "built in"  # the file it was read from
 
     @property
@@ -97,6 +98,11 @@ class ImageProfile:
     def allows(self, word: str) -> bool:
         """Is the four-letter word ``word`` whitelisted in this image's usual config?"""
         return "*" in self.four_letter_words or word in self.four_letter_words
+
+    def reads_through_admin_server(self, word: str) -> bool:
+        """Ask the AdminServer for ``word`` (``srvr``, ``mntr``, ...)? Only when the image
+        does not whitelist the word but runs the AdminServer; the 4lw stays the default."""
+        return self.admin_server and not self.allows(word)
 
     def expected_zoo_cfg(self, flags: Mapping[str, str] | None = None) -> dict[str, str]:
         """zoo.cfg values the start flags ask for (``flags`` defaults to the manifest's)."""
@@ -226,6 +232,10 @@ def profile_from_data(data: Any, where: str) -> ImageProfile:
             isinstance(v, int) for v in ports.values()):
         raise f.fail("ports", "must map client/server/election to port numbers")
     read_only = f.flag("read_only_root")
+    admin_port = data.get("admin_port", 8080)
+    if not isinstance(admin_port, int) or isinstance(admin_port, bool) or not (
+            0 < admin_port < 65536):
+        raise f.fail("admin_port", "must be a port number (default 8080)")
     return ImageProfile(
         name=str(f.text("name")),
         image_names=f.words("images"),
@@ -251,6 +261,7 @@ def profile_from_data(data: Any, where: str) -> ImageProfile:
         config_source=config,
         four_letter_words=f.words("four_letter_words"),
         admin_server=f.flag("admin_server"),
+        admin_port=admin_port,
         source=where,
     )
 

@@ -4,7 +4,10 @@ The official, Bitnami and Pravega images all unpack the upstream tarball somewhe
 recipes call `install_distribution` to put one at their path. The scripts in `bin/` are
 localkube's own (`files/zookeeper-dist/`), behaving like upstream's for what the images'
 entry points use; the jars are Debian's ZooKeeper 3.8 (there is no 3.9 package), so
-`srvr` reports 3.8.0 where the real images report 3.9.x.
+`srvr` reports 3.8.0 where the real images report 3.9.x. Upstream's `lib/` carries the
+servlet API next to Jetty; Debian's jetty9 jars do not name it in their manifests, so it
+is linked here too, else ZooKeeper logs "Unable to load jetty" and runs without the
+AdminServer the official image serves on :8080.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ from localkube.images.recipe import (
 from localkube.images.zookeeper import JARS, JAVA_DIR, zookeeper_version
 
 DIST_FILES = "zookeeper-dist"
+# The jars in lib/: the server's, plus the servlet API the AdminServer's Jetty needs
+# (Debian's libservlet-api-java, a dependency of libjetty9-java).
+DIST_JARS = (*JARS, "servlet-api")
 
 
 def distribution_inputs() -> Iterator[tuple[str, bytes]]:
     """What a layer holding the distribution depends on (for the recipe's digest)."""
     yield "zookeeper-version", zookeeper_version().encode()
+    yield "jars", " ".join(DIST_JARS).encode()
     for rel, item in walk_files(recipe_files(DIST_FILES)):
         yield f"{DIST_FILES}/{rel}", item.read_bytes()
 
@@ -43,7 +50,7 @@ def install_distribution(root: Path, *, conf: bool = True) -> str:
             write_file(root / "lib" / "localkube" / "log4j-cli.properties", item.read_bytes())
         elif conf:
             write_file(root / rel, item.read_bytes())
-    for jar in JARS:
+    for jar in DIST_JARS:
         target = JAVA_DIR / f"{jar}.jar"
         if not target.exists():
             raise ImageBuildError(f"ZooKeeper images need {target} (missing)")

@@ -33,6 +33,11 @@ def test_the_shipped_profiles():
     official = get_profile("zookeeper")
     assert official.liveness.kind == "none" and official.ready_script is None
     assert official.four_letter_words == ("srvr",)
+    assert official.admin_server and official.admin_port == 8080
+    assert official.reads_through_admin_server("mntr")  # not whitelisted, AdminServer on
+    assert not official.reads_through_admin_server("srvr")  # the 4lw stays the default
+    assert not bitnami.reads_through_admin_server("stat")  # no AdminServer: the 4lw refuses
+    assert bitnami.admin_port == 8080  # the default when a file does not say
     pravega = get_profile("pravega-zookeeper")
     assert pravega.live_script == "/usr/local/bin/zookeeperLive.sh"
     assert pravega.conf_path == "/data/conf/zoo.cfg" and pravega.run_as_user == 0
@@ -105,6 +110,8 @@ def test_a_profile_file_round_trips(tmp_path):
     ({"config": "magic"}, "field 'config' must be one of start-flags, env, configmap"),
     ({"read_only_root": "yes"}, "field 'read_only_root' must be true or false"),
     ({"four_letter_words": []}, "field 'four_letter_words' must be a non-empty list"),
+    ({"admin_port": "8080"}, "field 'admin_port' must be a port number"),
+    ({"admin_port": 0}, "field 'admin_port' must be a port number"),
 ])
 def test_a_bad_profile_file_is_one_line_naming_the_field(tmp_path, change, message):
     data = _shipped("bitnami-zookeeper")
