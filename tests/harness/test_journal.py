@@ -157,7 +157,10 @@ def test_leftovers_are_other_runs_that_are_over() -> None:
     assert [e.owner.run_id for e in me.mine()] == ["me"]
 
 
-def test_shielded_delivers_ctrl_c_only_after_the_undo() -> None:
+def test_shielded_delivers_ctrl_c_only_after_the_undo(request: pytest.FixtureRequest) -> None:
+    # Python's own Ctrl-C handler, even when this run inherited SIGINT ignored (`cmd &`).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     finished = []
     with pytest.raises(KeyboardInterrupt), shielded():
         os.kill(os.getpid(), signal.SIGINT)

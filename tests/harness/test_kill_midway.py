@@ -303,11 +303,18 @@ def test_a_timeout_still_undoes_the_fault(pytester: pytest.Pytester,
     assert (pytester.path / "finalizer-ran").read_text() == "yes"
 
 
+def _ctrl_c_as_a_terminal_sends_it() -> None:
+    """The child's SIGINT as a shell in the foreground leaves it, even when this test run
+    was started in the background (``cmd &`` ignores SIGINT for what it starts)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_still_undoes_the_fault(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_faulty=FAULTY_DRILL)
     child = subprocess.Popen([*PYTEST, "-s", "-p", "no:cacheprovider", str(pytester.path)],
                              cwd=pytester.path, env=child_env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+                             stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=_ctrl_c_as_a_terminal_sends_it)
     assert child.stdout is not None
     for line in child.stdout:  # blocks until the drill is inside its fault
         if b"ENTERED" in line:
