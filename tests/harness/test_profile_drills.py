@@ -1,10 +1,11 @@
-"""The sanity and process drills on each shipped image profile's example manifest.
+"""The sanity, process, liveness and drain drills on each shipped image profile's example.
 
 One localkube for the module; each example (the Bitnami chart, the official image, the
 Pravega operator's StatefulSet) is deployed by a child pytest the way a user runs it
 (``--manifest``, ``--zk-profile=auto`` and the StatefulSet taken from the manifest), in the
 namespace the manifests name (``default``), one after the other, each deleted at its end.
-The full per-profile table (liveness, drain ...) is in docs/drills.md.
+Each drill must pass or fail with the finding the example's configuration makes certain
+(the table in docs/drills.md); the other drills per profile are in that table too.
 """
 
 from __future__ import annotations
@@ -39,31 +40,64 @@ def shared() -> Iterator[LocalkubeProcess]:
         yield process
 
 
-@pytest.mark.parametrize(("example", "profile", "statefulset"), [
-    ("bitnami-zookeeper.yaml", "bitnami-zookeeper", "zookeeper"),
-    ("official-zookeeper.yaml", "zookeeper", "zoo"),
-    ("pravega-zookeeper.yaml", "pravega-zookeeper", "pravega-zk"),
-])
-def test_sanity_and_process_on_each_profile(
+#: Per example: its profile, its StatefulSet, and what each drill must give there — "passed",
+#: or the finding (a fragment of the failure message) its configuration makes certain.
+PROFILE_RESULTS = [
+    ("bitnami-zookeeper.yaml", "bitnami-zookeeper", "zookeeper", {
+        "process": "passed",
+        "liveness": "passed",
+        "drain": "preferred (soft) anti-affinity lets two servers share a node",
+    }),
+    ("official-zookeeper.yaml", "zookeeper", "zoo", {
+        "process": "passed",
+        "liveness": "has no livenessProbe",
+        "drain": "no required podAntiAffinity",
+    }),
+    ("pravega-zookeeper.yaml", "pravega-zookeeper", "pravega-zk", {
+        "process": "passed",
+        "liveness": "passed",
+        "drain": "preferred (soft) anti-affinity lets two servers share a node",
+    }),
+]
+
+
+@pytest.mark.parametrize(("example", "profile", "statefulset", "expected"), PROFILE_RESULTS,
+                         ids=[r[1] for r in PROFILE_RESULTS])
+def test_sanity_process_liveness_and_drain_on_each_profile(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess,
-    example: str, profile: str, statefulset: str,
+    example: str, profile: str, statefulset: str, expected: dict[str, str],
 ) -> None:
     for name, value in child_env().items():
         monkeypatch.setenv(name, value)
     cluster_in(shared.kubeconfig, "default").close()
     args = drill_args(shared.kubeconfig, "default", pytester.path / "reports",
                       EXAMPLES / example)
-    result = pytester.runpytest_subprocess(*args, "-m", "sanity or process", "-v",
-                                           timeout=RUN_TIMEOUT)
-    result.assert_outcomes(passed=3)
+    pytester.runpytest_subprocess(*args, "-m", "sanity or process or liveness or drain",
+                                  "-v", timeout=RUN_TIMEOUT)
     report = json.loads(next((pytester.path / "reports").glob("*.json")).read_text())
     assert f"ok: image profile: {profile} (harness/profiles/" in " ".join(
         report["setup"]["notes"])
+    results = {_marker(d): (d["outcome"], d.get("message") or "") for d in report["drills"]}
+    sanity = [d["outcome"] for d in report["drills"] if "sanity" in d["markers"]]
+    assert sanity == ["passed", "passed"], results
+    for marker, want in expected.items():
+        outcome, message = results[marker]
+        if want == "passed":
+            assert outcome == "passed", f"{marker}: {outcome}: {message}"
+        else:
+            assert outcome == "failed" and "finding" in message and want in message, \
+                f"{marker}: expected the finding {want!r}, got {outcome}: {message}"
     cluster = cluster_in(shared.kubeconfig, "default")
     try:
         assert cluster.statefulset(statefulset) is None, "the run left its StatefulSet"
+        assert not [n["metadata"]["name"] for n in cluster.nodes()
+                    if (n.get("spec") or {}).get("unschedulable")], "a node was left cordoned"
     finally:
         cluster.close()
+
+
+def _marker(drill: dict[str, Any]) -> str:
+    return next(m for m in drill["markers"] if m in ("process", "liveness", "drain", "sanity"))
 
 
 def test_an_image_that_cannot_be_pulled_fails_the_deploy_at_once(
