@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 
+from harness.kube.apply import Manifest
 from harness.localkube_process import LocalkubeProcess
 from tests.harness.drillrun import (
     REPO,
     child_env,
     cluster_in,
     drill_args,
+    free_namespaces,
     localkube,
     manifest_variant,
     statefulset_of,
@@ -131,4 +133,35 @@ def test_an_image_that_cannot_be_pulled_fails_the_deploy_at_once(
     try:
         assert cluster.statefulset("zk") is None, "the failed deploy left its StatefulSet"
     finally:
+        cluster.close()
+
+
+def test_use_existing_picks_the_profile_of_a_live_bitnami_release(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess,
+) -> None:
+    """A new user's first run against the release they already have: ``--use-existing
+    --statefulset=<release>`` with ``--zk-profile=auto`` reads the live set's image, picks the
+    Bitnami profile, runs sanity, and leaves the release as it found it."""
+    for name, value in child_env().items():
+        monkeypatch.setenv(name, value)
+    namespace = "release"
+    cluster = cluster_in(shared.kubeconfig, namespace)
+    try:
+        text = (EXAMPLES / "bitnami-zookeeper.yaml").read_text()  # rendered for `default`
+        release = pytester.path / "release.yaml"
+        release.write_text(text.replace('namespace: "default"', f'namespace: "{namespace}"')
+                           .replace(".default.svc.", f".{namespace}.svc."))
+        cluster.apply(Manifest.load(release))
+        args = drill_args(shared.kubeconfig, namespace, pytester.path / "reports")
+        result = pytester.runpytest_subprocess(*args, "-m", "sanity", "--use-existing",
+                                               "--statefulset=zookeeper", timeout=RUN_TIMEOUT)
+        result.assert_outcomes(passed=2)
+        report = json.loads(next((pytester.path / "reports").glob("*.json")).read_text())
+        assert "ok: image profile: bitnami-zookeeper (harness/profiles/" in " ".join(
+            report["setup"]["notes"])
+        live = cluster.statefulset("zookeeper")
+        assert live is not None, "--use-existing deleted the release"
+        assert (live.get("status") or {}).get("readyReplicas") == 3, live.get("status")
+    finally:
+        free_namespaces(shared.kubeconfig, namespace)
         cluster.close()
