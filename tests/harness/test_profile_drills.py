@@ -152,7 +152,8 @@ def test_use_existing_picks_the_profile_of_a_live_bitnami_release(
         release.write_text(text.replace('namespace: "default"', f'namespace: "{namespace}"')
                            .replace(".default.svc.", f".{namespace}.svc."))
         cluster.apply(Manifest.load(release))
-        args = drill_args(shared.kubeconfig, namespace, pytester.path / "reports")
+        args = drill_args(shared.kubeconfig, namespace, pytester.path / "reports",
+                          deploy=False)
         result = pytester.runpytest_subprocess(*args, "-m", "sanity", "--use-existing",
                                                "--statefulset=zookeeper", timeout=RUN_TIMEOUT)
         result.assert_outcomes(passed=2)
