@@ -2,14 +2,14 @@
 
 Tutorial section: "Managing the ensemble". What this drill checks:
 
-- ``kubectl patch sts zk --type=json`` sets the CPU request to ``0.3``; the controller makes
-  a new ControllerRevision;
+- ``kubectl patch sts zk --type=json`` sets the CPU request to ``0.3`` (``replace``, or ``add``
+  where the template requests no CPU); the controller makes a new ControllerRevision;
 - the pods are replaced zk-2, zk-1, zk-0, one at a time, each replacement Running and Ready
   before the next pod goes (read from the watched pod timeline), and ``rollout status``
   completes with every pod requesting 300m;
 - ``kubectl rollout history`` shows two revisions (ControllerRevisions owned by the set);
 - ``kubectl rollout undo`` rolls back: the pods are replaced again and every pod requests the
-  manifest's CPU again (``500m``);
+  manifest's CPU again (``500m``; none where it requested none);
 - throughout, at least a quorum of servers was Running and Ready, the workload had writes
   accepted while each follower was being replaced (the leader's replacement costs an
   election, bounded by the step's budget), and no acknowledged write was lost; every
@@ -44,7 +44,7 @@ def test_rolling_update_and_rollback(drill: Drill) -> None:
                            "replaces no pod until each is deleted by hand; the tutorial's "
                            "rolling update needs RollingUpdate")
     container = drill.statefulset().container(drill.target.container)
-    patch = [{"op": "replace", "value": NEW_CPU, "path": container.cpu_request_path()}]
+    patch = container.cpu_request_patch(NEW_CPU)
     before = _pods_before(drill)
     with drill.step(f"kubectl patch sts {name} --type=json -p '{patch}'", disturbs=drill.names):
         patched = drill.faults.patch_template(name, patch)
@@ -59,7 +59,7 @@ def test_rolling_update_and_rollback(drill: Drill) -> None:
     before = _pods_before(drill)
     with drill.step(f"kubectl rollout undo sts/{name}", disturbs=drill.names):
         drill.rollout_undo()
-    _roll(drill, "rollout status after the undo", str(old_cpu), before)
+    _roll(drill, "rollout status after the undo", old_cpu, before)
     with drill.step("restore the template recorded before the patch (already equal)"):
         drill.note("undo", True, patched.undo())
     with drill.step("every sentinel on every server"):
@@ -72,7 +72,8 @@ def _pods_before(drill: Drill) -> tuple[dict[str, str], int]:
     return {n: current[n].uid for n in drill.names if n in current}, drill.pods.last_seq
 
 
-def _roll(drill: Drill, title: str, cpu: str, before: tuple[dict[str, str], int]) -> None:
+def _roll(drill: Drill, title: str, cpu: str | None, before: tuple[dict[str, str], int]
+          ) -> None:
     """Wait for the rollout, then check its order, its quorum, its writes and its CPU."""
     names = drill.names
     old_uids, since = before
@@ -100,6 +101,12 @@ def _roll(drill: Drill, title: str, cpu: str, before: tuple[dict[str, str], int]
                        accepted > 0 or role == "leader", str(accepted))
             assert accepted > 0 or role == "leader", (
                 f"no write was accepted while {r.pod}, a {role}, was being replaced")
+    if cpu is None:
+        with drill.step("no pod requests CPU, as the manifest says"):
+            for pod in names:
+                got = drill.container_cpu(pod)
+                assert got is None, f"{pod} requests {got} CPU, expected no request"
+        return
     with drill.step(f"every pod requests {cpu} CPU"):
         for pod in names:
             got = drill.container_cpu(pod)

@@ -63,9 +63,19 @@ class ContainerView:
     def read_only_root(self) -> bool:
         return bool((self.raw.get("securityContext") or {}).get("readOnlyRootFilesystem"))
 
-    def cpu_request_path(self) -> str:
-        """The JSON-patch path of this container's CPU request in a StatefulSet."""
-        return f"/spec/template/spec/containers/{self.index}/resources/requests/cpu"
+    def cpu_request_patch(self, value: str) -> list[dict[str, Any]]:
+        """The JSON patch (RFC 6902) that sets this container's CPU request in a StatefulSet:
+        the tutorial's ``replace`` where a request exists, else an ``add`` of the missing
+        part (``replace`` of an absent member is a 422; the official image's example
+        requests nothing)."""
+        base = f"/spec/template/spec/containers/{self.index}/resources"
+        resources = self.raw.get("resources")
+        if resources is None:
+            return [{"op": "add", "path": base, "value": {"requests": {"cpu": value}}}]
+        if resources.get("requests") is None:
+            return [{"op": "add", "path": f"{base}/requests", "value": {"cpu": value}}]
+        op = "replace" if self.cpu_request is not None else "add"
+        return [{"op": op, "path": f"{base}/requests/cpu", "value": value}]
 
 
 def container_of(pod_spec: Mapping[str, Any], name: str) -> ContainerView:

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from harness.model.objects import container_of
 from harness.model.ordinals import (
     Member,
     expected_server_lines,
@@ -175,3 +176,21 @@ def test_expected_update_order():
     assert expected_update_order(2, start=5) == [6, 5]
     with pytest.raises(ValueError):
         expected_update_order(-1)
+
+
+@pytest.mark.parametrize(("container", "patch"), [
+    ({"name": "zk", "resources": {"requests": {"cpu": "0.5", "memory": "1Gi"}}},
+     [{"op": "replace", "path": "/spec/template/spec/containers/0/resources/requests/cpu",
+       "value": "0.3"}]),
+    ({"name": "zk", "resources": {"requests": {"memory": "1Gi"}}},
+     [{"op": "add", "path": "/spec/template/spec/containers/0/resources/requests/cpu",
+       "value": "0.3"}]),
+    ({"name": "zk", "resources": {"limits": {"cpu": "1"}}},
+     [{"op": "add", "path": "/spec/template/spec/containers/0/resources/requests",
+       "value": {"cpu": "0.3"}}]),
+    ({"name": "zk"},
+     [{"op": "add", "path": "/spec/template/spec/containers/0/resources",
+       "value": {"requests": {"cpu": "0.3"}}}]),
+])
+def test_the_cpu_patch_adds_what_the_template_lacks(container: dict, patch: list) -> None:
+    assert container_of({"containers": [container]}, "zk").cpu_request_patch("0.3") == patch
