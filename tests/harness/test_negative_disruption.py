@@ -4,6 +4,8 @@ Each test writes a weakened copy of the tutorial manifest, runs one drill agains
 child pytest (``pytester``) on this module's localkube, and checks the failure message:
 
 - no PodDisruptionBudget: ``drain`` fails saying the second eviction was allowed;
+- a budget of ``maxUnavailable: 2`` on three servers: ``drain`` fails naming the quorum it
+  lets go;
 - no pod anti-affinity: ``spread`` fails saying nothing keeps the servers apart;
 - no liveness probe: ``liveness`` fails with the finding that nothing restarts a hung server;
 - preferred (soft) anti-affinity: ``spread`` fails naming it;
@@ -75,6 +77,23 @@ def test_drain_without_a_budget_fails_on_the_second_eviction(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*the second eviction was allowed: zk-2 was evicted while "
                                  "zk-1 was down*no PodDisruptionBudget selects the pods*"])
+
+
+def budget_of_two(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for doc in docs:
+        if doc["kind"] == "PodDisruptionBudget":
+            doc["spec"]["maxUnavailable"] = 2
+    return docs
+
+
+def test_drain_with_a_budget_that_lets_the_quorum_go_fails_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    manifest = manifest_variant(pytester.path, "pdb-2.yaml", budget_of_two)
+    result = run_drill(pytester, monkeypatch, shared, "neg-pdb2", manifest, "drain")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*finding: pdb/zk-pdb (maxUnavailable 2) allows 2 disruptions "
+                                 "of 3 servers, leaving 1: less than the quorum of 2*"])
 
 
 def test_spread_without_anti_affinity_fails(
