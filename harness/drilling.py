@@ -233,11 +233,11 @@ class Drill(DrillBase):
             return wait_for(condition, timeout=timeout, recheck=recheck,
                             on_progress=lambda p: self.recorder.progress(p.detail))
         except PodCannotStart as exc:
-            raise PodCannotStart(exc.pod, f"{exc}{self._warnings(exc.pod)}") from None
+            raise PodCannotStart(exc.pod, f"{exc}{self._warnings(exc.pod, str(exc))}") from None
 
-    def _warnings(self, pod: str) -> str:
-        """The pod's latest distinct Warning events (``kubectl describe pod``), for a wait
-        that gave up: the kubelet's or scheduler's own words say what to fix."""
+    def _warnings(self, pod: str, said: str) -> str:
+        """The pod's latest distinct Warning events (``kubectl describe pod``) not already
+        ``said``, for a wait that gave up: the kubelet's or scheduler's own words."""
         try:
             events = self._cluster.events_for(pod)
         except HarnessError:
@@ -246,7 +246,7 @@ class Drill(DrillBase):
         for event in reversed(events):
             message = str(event.get("message") or "")
             if event.get("type") == "Warning" and message and not message.startswith("Error: ") \
-                    and message not in messages:
+                    and message not in messages and message not in said:
                 messages.append(message)
         return f" (events: {'; '.join(messages[:2])})" if messages else ""
 
