@@ -36,10 +36,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     )
+    # Only the plugins a drill run needs (hypothesis alone takes 0.4 s to import per child).
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "no:cacheprovider", *args)
+    return pytester.runpytest_subprocess("-p", "harness.plugin", "-p", "pytest_timeout",
+                                         "-p", "no:cacheprovider", *args)
 
 
 def one_error_line(result: pytest.RunResult) -> str:
