@@ -93,6 +93,22 @@ def _give_up_if_stuck(pods: PodSource, watch: StartWatch, names: Sequence[str]) 
 # -- pods, read from the watcher (no API call per check) -------------------------------------
 
 
+def giving_up_when_stuck(condition: Condition, pods: PodSource, names: Sequence[str]
+                         ) -> Condition:
+    """``condition``, which also gives up (``PodCannotStart``) as soon as one of ``names``
+    is stuck for a reason waiting will not fix: what ``Drill.wait`` makes of every rollout
+    and pod-readiness wait, e.g. a rolling upgrade to an image that cannot be pulled."""
+    watch = StartWatch()
+
+    def check() -> Progress:
+        current = pods.current()
+        _give_up_if_stuck(pods, watch, [n for n in names
+                                        if n in current and not running_ready(current[n])])
+        return condition()
+
+    return Condition(check, condition.description, condition.events, condition.timeout_class)
+
+
 def pods_ready(pods: PodSource, count: int, names: Sequence[str] | None = None) -> Condition:
     """Exactly ``count`` pods exist (``names`` when given) and all are Running and Ready;
     gives up at once on a pod that cannot start (``PodCannotStart``)."""

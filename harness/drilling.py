@@ -19,7 +19,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from harness.conditions import (
+    POD_READY,
+    ROLLOUT,
     ensemble_serving,
+    giving_up_when_stuck,
     pods_ready,
     running_ready,
     statefulset_at_rest,
@@ -229,6 +232,8 @@ class Drill(DrillBase):
         progress is recorded in the current step."""
         if timeout is None:
             timeout = float(getattr(self.timeouts, condition.timeout_class))
+        if condition.timeout_class in (ROLLOUT, POD_READY):
+            condition = giving_up_when_stuck(condition, self.pods, self.names)
         try:
             return wait_for(condition, timeout=timeout, recheck=recheck,
                             on_progress=lambda p: self.recorder.progress(p.detail))

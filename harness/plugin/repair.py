@@ -88,7 +88,7 @@ def restore_and_check(drill: Drill, cluster: Cluster, before: ClusterBefore) -> 
                      for n in sorted(cordoned - before.cordoned)]
         problems += _template_problems(drill, cluster, before.template)
         if not problems and made is not None:
-            _settle(drill, made.patched)
+            _settle(drill, cluster, made.patched)
         drill.note("cluster restored", not problems, "; ".join(problems) or
                    "as before the drill")
         if problems:
@@ -96,12 +96,32 @@ def restore_and_check(drill: Drill, cluster: Cluster, before: ClusterBefore) -> 
                                + "; ".join(problems))
 
 
-def _settle(drill: Drill, patched: set[str]) -> None:
-    """Pods of an abandoned revision are replaced before the ensemble's end check looks."""
+def _settle(drill: Drill, cluster: Cluster, patched: set[str]) -> None:
+    """Pods of an abandoned revision are replaced before the ensemble's end check looks.
+
+    A pod this run left stuck on its own revision (an image that cannot be pulled) is
+    deleted: under ``OrderedReady`` the controller waits for it to become Ready and never
+    replaces it, so the restored template alone does not roll back (Kubernetes' "forced
+    rollback": the pods already tried with the bad configuration must be deleted by hand).
+    """
     from harness.conditions import rollout_settled
+    from harness.errors import PodCannotStart
 
     for name in sorted(patched):
-        drill.wait(rollout_settled(drill.pods, drill.objects, name))
+        for _ in range(len(drill.names) + 1):
+            try:
+                drill.wait(rollout_settled(drill.pods, drill.objects, name))
+                break
+            except PodCannotStart as exc:
+                revision = ((cluster.statefulset(name) or {}).get("status") or {}).get(
+                    "updateRevision")
+                pod = cluster.pod(exc.pod) or {}
+                if (pod.get("metadata", {}).get("labels") or {}).get(
+                        "controller-revision-hash") == revision:
+                    raise  # stuck on the restored revision: not this run's doing
+                cluster.delete_pod(exc.pod)
+                drill.note("forced rollback", True,
+                           f"deleted {exc.pod}, stuck on the abandoned revision ({exc})")
 
 
 def _template_problems(drill: Drill, cluster: Cluster, before: dict[str, Any]) -> list[str]:

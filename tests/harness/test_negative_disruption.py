@@ -15,13 +15,16 @@ child pytest (``pytester``) on this module's localkube, and checks the failure m
   that the probe does not notice.
 - no readiness probe: ``readiness`` fails saying nothing takes a server out of zk-cs;
 - ``updateStrategy: OnDelete``: ``update`` fails naming the strategy;
-- ``runAsUser: 0``: ``config`` fails naming the uid.
+- ``runAsUser: 0``: ``config`` fails naming the uid;
+- ``--upgrade-image`` naming an image that cannot be pulled: ``upgrade`` fails at once naming
+  the pull error, and its undo rolls back.
 
 Whatever the drill did is undone by its own teardown: afterwards no node is cordoned.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,3 +223,22 @@ def test_config_fails_when_the_server_runs_as_root(
     result = run_drill(pytester, monkeypatch, shared, "neg-root", manifest, "config")
     assert result.parseoutcomes().get("failed", 0) >= 1
     result.stdout.fnmatch_lines(["*finding: zk-0's java runs as root (uid 0*"])
+
+
+def test_upgrade_to_an_image_that_cannot_be_pulled_fails_at_once_and_rolls_back(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, shared: LocalkubeProcess
+) -> None:
+    """The canary cannot start: the drill fails naming the pull error within a minute, not
+    after the rollout timeout, and its undo rolls back (deleting the stuck canary, as a
+    forced rollback needs) so the end checks find the ensemble whole."""
+    result = run_child_drill(pytester, monkeypatch, shared, "neg-upgrade", "upgrade",
+                             extra=["--upgrade-image=registry.example/zk:bad"],
+                             timeout=RUN_TIMEOUT)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*zk-2 cannot start: *ImagePull*registry.example/zk:bad*"])
+    report = json.loads(next((pytester.path / "reports").glob("*.json")).read_text())
+    drill = report["drills"][0]
+    outcomes = {s["name"]: s["outcome"] for s in drill["steps"]}
+    assert outcomes["steady state at end: 3/3 Ready, one leader, same data"] == "passed", outcomes
+    canary = next(s for s in drill["steps"] if s["name"].startswith("zk-2 on "))
+    assert canary["duration"] < 60, canary["duration"]
