@@ -26,9 +26,12 @@ from harness.safety import active_context, require_destructive
 from harness.settings import Settings, Timeouts
 
 if TYPE_CHECKING:
+    from harness.conditions import PodSource
     from harness.drilling import Drill
     from harness.faults import Faults
     from harness.kube.client import Cluster
+    from harness.model.progress import Progress
+    from harness.waits import Condition
 
 
 def faults_factory(settings: Settings, cluster: Cluster,
@@ -97,31 +100,44 @@ def restore_and_check(drill: Drill, cluster: Cluster, before: ClusterBefore) -> 
 
 
 def _settle(drill: Drill, cluster: Cluster, patched: set[str]) -> None:
-    """Pods of an abandoned revision are replaced before the ensemble's end check looks.
+    """Pods of an abandoned revision are replaced before the ensemble's end check looks."""
+    for name in sorted(patched):
+        for line in settle_rollout(drill.wait, cluster, drill.pods, name):
+            drill.note("forced rollback", True, line)
 
-    A pod this run left stuck on its own revision (an image that cannot be pulled) is
-    deleted: under ``OrderedReady`` the controller waits for it to become Ready and never
-    replaces it, so the restored template alone does not roll back (Kubernetes' "forced
-    rollback": the pods already tried with the bad configuration must be deleted by hand).
+
+def settle_rollout(wait: Callable[[Condition], Progress], cluster: Cluster, pods: PodSource,
+                   name: str) -> list[str]:
+    """Wait (with ``wait``) until every pod of StatefulSet ``name`` is Ready on its update
+    revision; say which pods it had to delete on the way.
+
+    A pod stuck on an abandoned revision (an image that cannot be pulled) is deleted: under
+    ``OrderedReady`` the controller waits for it to become Ready and never replaces it, so a
+    restored template alone does not roll back (Kubernetes' "forced rollback": the pods
+    already tried with the bad configuration must be deleted by hand). A pod stuck on the
+    restored revision is not this run's doing and fails the wait.
     """
-    from harness.conditions import rollout_settled
+    from harness.conditions import giving_up_when_stuck, rollout_settled
     from harness.errors import PodCannotStart
 
-    for name in sorted(patched):
-        for _ in range(len(drill.names) + 1):
-            try:
-                drill.wait(rollout_settled(drill.pods, drill.objects, name))
-                break
-            except PodCannotStart as exc:
-                revision = ((cluster.statefulset(name) or {}).get("status") or {}).get(
-                    "updateRevision")
-                pod = cluster.pod(exc.pod) or {}
-                if (pod.get("metadata", {}).get("labels") or {}).get(
-                        "controller-revision-hash") == revision:
-                    raise  # stuck on the restored revision: not this run's doing
-                cluster.delete_pod(exc.pod)
-                drill.note("forced rollback", True,
-                           f"deleted {exc.pod}, stuck on the abandoned revision ({exc})")
+    deleted: list[str] = []
+    replicas = int(((cluster.statefulset(name) or {}).get("spec") or {}).get("replicas") or 0)
+    names = [f"{name}-{i}" for i in range(replicas)]
+    for _ in range(replicas + 1):
+        try:
+            wait(giving_up_when_stuck(rollout_settled(pods, cluster, name), pods, names))
+            return deleted
+        except PodCannotStart as exc:
+            revision = ((cluster.statefulset(name) or {}).get("status") or {}).get(
+                "updateRevision")
+            pod = cluster.pod(exc.pod) or {}
+            if ((pod.get("metadata") or {}).get("labels") or {}).get(
+                    "controller-revision-hash") == revision:
+                raise
+            cluster.delete_pod(exc.pod)
+            deleted.append(f"deleted {exc.pod}, stuck on an abandoned revision ({exc})")
+    raise DrillFailure(f"statefulset {name}: pods kept getting stuck on abandoned revisions: "
+                       + "; ".join(deleted))
 
 
 def _template_problems(drill: Drill, cluster: Cluster, before: dict[str, Any]) -> list[str]:
@@ -201,7 +217,6 @@ def _set_to_settle(outcome: Outcome) -> str | None:
 
 def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -> list[str]:
     """After restoring templates, wait until their pods are all back on the restored one."""
-    from harness.conditions import rollout_settled
     from harness.kube.objects import label_selector
     from harness.waits import wait_for
 
@@ -213,9 +228,11 @@ def wait_rolled_out(cluster: Cluster, outcomes: list[Outcome], timeout: float) -
         selector = label_selector(sts["spec"]["selector"].get("matchLabels") or {})
         watcher = cluster.watch_pods(selector)  # wakes the wait on every pod change
         try:
-            done = wait_for(rollout_settled(watcher, cluster, name), timeout=timeout,
-                            recheck=2.0)
+            forced = settle_rollout(lambda c: wait_for(c, timeout=timeout, recheck=2.0),
+                                    cluster, watcher, name)
         finally:
             watcher.stop()
-        lines.append(f"statefulset {name}: {done.detail}")
+        lines += [f"statefulset {name}: forced rollback: {line}" for line in forced]
+        revision = ((cluster.statefulset(name) or {}).get("status") or {}).get("updateRevision")
+        lines.append(f"statefulset {name}: every pod Ready at {revision}")
     return lines

@@ -376,6 +376,39 @@ def test_sigkill_during_upgrade_then_zkdrill_repair_restores_the_partition(
     assert journal_entries(cluster) == []
 
 
+def _pulling_fails(pod: dict) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any(((c.get("state") or {}).get("waiting") or {}).get("reason")
+               in ("ErrImagePull", "ImagePullBackOff") for c in statuses)
+
+
+def test_sigkill_during_an_upgrade_to_a_bad_image_then_repair_forces_the_rollback(
+        shared: LocalkubeProcess, tmp_path: Path) -> None:
+    """Killed while its canary cannot pull its image: restoring the template is not enough
+    (the controller waits for the stuck canary under OrderedReady), so the repair deletes
+    the canary stuck on the abandoned revision and waits until every pod is Ready."""
+    ns = "kill-badimage"
+    cluster = cluster_in(shared.kubeconfig, ns)
+    args = [*drill_args(shared.kubeconfig, ns, tmp_path / "reports"),
+            "--upgrade-image=registry.example/zk:bad"]
+    child = start([*args, "-m", "upgrade"], tmp_path / "upgrade.log")
+    try:
+        watch_until(cluster, f"/api/v1/namespaces/{ns}/pods", "zk-2", _pulling_fails,
+                    DEPLOY_AND_REACH)
+    finally:
+        code = kill(child)
+    assert code == -signal.SIGKILL
+    assert len(end_run_leases(cluster)) == 1
+    repair = run([*args, "--zkdrill-repair"])
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert f"undone: rollout statefulset/{ns}/zk" in repair.stdout, repair.stdout
+    assert "forced rollback: deleted zk-2, stuck on an abandoned revision" in repair.stdout, \
+        repair.stdout
+    assert "every pod Ready at" in repair.stdout, repair.stdout
+    assert manifest_drift(cluster, template_document()) is None
+    assert journal_entries(cluster) == []
+
+
 def test_sigkill_during_durability_then_zkdrill_repair_creates_the_set_again(
         shared: LocalkubeProcess, tmp_path: Path) -> None:
     cluster = cluster_in(shared.kubeconfig, "kill-durable")
