@@ -100,10 +100,13 @@ class DrillBase:
         """``ready``, ``notReady`` or ``absent``: where ``pod`` is in ``service``'s Endpoints."""
         return endpoint_state(self._cluster.endpoints(service), pod)
 
-    def events_for(self, pod: str, reason: str) -> list[str]:
-        """Messages of the events about ``pod`` with ``reason`` (``kubectl describe pod``)."""
+    def events_for(self, pod: str, reason: str, *, since: str | None = None) -> list[str]:
+        """Messages of the events about ``pod`` with ``reason`` (``kubectl describe pod``);
+        with ``since`` (RFC 3339, UTC, ``...Z``), only those last seen at or after it."""
         return [str(e.get("message")) for e in self._cluster.events_for(pod)
-                if e.get("reason") == reason]
+                if e.get("reason") == reason
+                and (since is None or str(e.get("lastTimestamp") or e.get("eventTime") or "")
+                     >= since)]
 
     def probe(self, pod: str, kind: str) -> ProbeTimes | None:
         """The ``liveness``/``readiness`` probe timings of the live pod's container."""
