@@ -110,15 +110,12 @@ def giving_up_when_stuck(condition: Condition, pods: PodSource, names: Sequence[
 
 
 def pods_ready(pods: PodSource, count: int, names: Sequence[str] | None = None) -> Condition:
-    """Exactly ``count`` pods exist (``names`` when given) and all are Running and Ready;
-    gives up at once on a pod that cannot start (``PodCannotStart``)."""
-    watch = StartWatch()
+    """Exactly ``count`` pods exist (``names`` when given) and all are Running and Ready."""
 
     def check() -> Progress:
         current = pods.current()
         wanted = list(names) if names is not None else sorted(current)
         ready = [n for n in wanted if n in current and running_ready(current[n])]
-        _give_up_if_stuck(pods, watch, [n for n in wanted if n in current and n not in ready])
         done = len(ready) == count == len(wanted) and (names is not None or len(current) == count)
         detail = f"{len(ready)}/{count} Running and Ready"
         not_ready = [current[n].row() if n in current else f"{n} absent"
@@ -135,15 +132,12 @@ def pods_ready(pods: PodSource, count: int, names: Sequence[str] | None = None) 
 
 
 def pod_running_ready(pods: PodSource, name: str) -> Condition:
-    """``name`` is Running and Ready; gives up at once when it cannot start."""
-    watch = StartWatch()
+    """``name`` is Running and Ready."""
 
     def check() -> Progress:
         snap = pods.current().get(name)
         if snap is None:
             return Progress.waiting(f"{name} does not exist")
-        if not running_ready(snap):
-            _give_up_if_stuck(pods, watch, [name])
         return Progress(running_ready(snap), snap.row())
 
     return Condition(check, f"{name} Running and Ready", pods.subscribe(), POD_READY)
@@ -194,9 +188,7 @@ def pods_gone(pods: PodSource, names: Sequence[str] | None = None) -> Condition:
 def pod_restarted(
     pods: PodSource, name: str, previous_count: int, *, ready: bool = True
 ) -> Condition:
-    """RESTARTS went above ``previous_count`` (same pod), and it is Ready again if asked
-    (giving up at once when it cannot start again)."""
-    watch = StartWatch()
+    """RESTARTS went above ``previous_count`` (same pod), and it is Ready again if asked."""
 
     def check() -> Progress:
         snap = pods.current().get(name)
@@ -204,8 +196,6 @@ def pod_restarted(
             return Progress.waiting(f"{name} does not exist")
         restarted = snap.restarts > previous_count
         done = restarted and (running_ready(snap) if ready else True)
-        if ready and not done:
-            _give_up_if_stuck(pods, watch, [name])
         return Progress(done, f"{snap.row()} (restarts were {previous_count})")
 
     what = f"{name} to restart" + (" and be Ready again" if ready else "")
